@@ -1,0 +1,44 @@
+import { Elysia, type ValidationError } from "elysia";
+
+import type { Logger } from "../observability/logger";
+import { ApiError, type ApiErrorBody, type Validation } from "./errors";
+
+const json = (status: number, body: ApiErrorBody) => Response.json(body, { status });
+
+function validationsOf(error: ValidationError): Validation[] {
+  return error.all.map((e) => {
+    const path =
+      "path" in e && typeof e.path === "string" ? e.path.replace(/^\//, "").replace(/\//g, ".") : "";
+    return { field: path || error.type, detail: "message" in e && e.message ? e.message : "is invalid" };
+  });
+}
+
+/** Maps every management-side failure to `{message, detail?, validations?}`; nothing internal leaks. */
+export function managementErrors(logger: Logger) {
+  return new Elysia({ name: "management-errors" }).onError({ as: "global" }, ({ code, error, request }) => {
+    if (error instanceof ApiError) return json(error.status, error.toBody());
+    switch (code) {
+      case "VALIDATION": {
+        const where =
+          error.type === "body" ? "request body" : error.type === "query" ? "query parameters" : error.type;
+        return json(400, {
+          message: `Invalid ${where}.`,
+          validations: validationsOf(error as ValidationError),
+        });
+      }
+      case "PARSE":
+        return json(400, { message: "Invalid request body.", detail: "The body is not valid JSON." });
+      case "NOT_FOUND":
+        return json(404, {
+          message: "Not found.",
+          detail: `No route for ${request.method} ${new URL(request.url).pathname}.`,
+        });
+      case "INVALID_COOKIE_SIGNATURE":
+      case "INVALID_FILE_TYPE":
+        return json(400, { message: "Invalid request." });
+      default:
+        logger.error("unhandled management error", { error, path: new URL(request.url).pathname });
+        return json(500, { message: "Internal server error." });
+    }
+  });
+}

@@ -1,0 +1,64 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+
+import pkg from "../../package.json" with { type: "json" };
+
+const SPEC_PATH = "/swagger/json";
+
+type Document = {
+  paths?: Record<string, Record<string, { responses?: Record<string, { content?: object }> }>>;
+};
+
+/**
+ * The generator renders a body-less response (204) as `content: {type: "void"}`, which is not a
+ * media-type map and makes the document invalid: such `content` is dropped.
+ */
+function dropInvalidContent(doc: Document): Document {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const response of Object.values(operation?.responses ?? {})) {
+        if (response?.content && !Object.keys(response.content).some((k) => k.includes("/")))
+          delete response.content;
+      }
+    }
+  }
+  return doc;
+}
+
+/** `/swagger/json`: the OpenAPI document generated from every route's TypeBox schemas. */
+export function openapiDocument() {
+  return new Elysia({ name: "openapi-document" })
+    .onAfterHandle({ as: "scoped" }, ({ path, response }) => {
+      if (path === SPEC_PATH) return dropInvalidContent(response as Document);
+    })
+    .use(openapiPlugin());
+}
+
+function openapiPlugin() {
+  return openapi({
+    path: "/swagger",
+    specPath: SPEC_PATH,
+    provider: null,
+    exclude: { paths: [/^\/api\/v2\/aibridge\/(openai|anthropic|[^/]+)\/.*/, /^\/swagger/] },
+    documentation: {
+      info: {
+        title: "aibridge management API",
+        version: pkg.version,
+        description:
+          "Users, API keys and the AI Bridge interception records. Authenticate with an API key in the `Coder-Session-Token` header or as `Authorization: Bearer <key>`.",
+      },
+      tags: [
+        { name: "Users", description: "Users and their API keys" },
+        { name: "AI Bridge", description: "Recorded interceptions and models" },
+        { name: "Health", description: "Liveness and readiness" },
+      ],
+      components: {
+        securitySchemes: {
+          CoderSessionToken: { type: "apiKey", in: "header", name: "Coder-Session-Token" },
+          BearerAuth: { type: "http", scheme: "bearer", description: "The API key as a bearer token." },
+        },
+      },
+      security: [{ CoderSessionToken: [] }, { BearerAuth: [] }],
+    },
+  });
+}

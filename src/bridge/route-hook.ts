@@ -1,0 +1,77 @@
+import { detectClient } from "./client-detection";
+import { decideCredential } from "./credentials";
+import { providerError } from "./error-response";
+import type { Flight } from "./flight";
+import type { RouteMatch } from "./providers/types";
+import { BodyTooLargeError, readBody } from "./read-body";
+
+/**
+ * Fourth step: the route (404/405), the provider credential (403/502) and, for intercepted routes,
+ * the JSON body and what it says (400/413/501). Nothing refused here reaches upstream.
+ */
+export function routeHook(options: { allowByok: boolean }) {
+  return async ({
+    flight,
+    request,
+    match,
+  }: {
+    flight: Flight;
+    request: Request;
+    match: RouteMatch | null;
+  }) => {
+    if (!flight.provider || !match)
+      return providerError(flight, 404, "notFound", `unknown provider ${flight.providerName}`);
+    if (match.kind === "not-found") {
+      return providerError(flight, 404, "notFound", `Unknown route: ${request.method} ${flight.path}`);
+    }
+    if (match.kind === "method-not-allowed") {
+      return providerError(
+        flight,
+        405,
+        "invalidRequest",
+        `Method ${request.method} is not allowed on ${flight.path}.`,
+        {
+          allow: match.allow,
+        },
+      );
+    }
+    flight.route = match;
+    const decision = decideCredential(flight.callerKey!, request.headers, flight.provider, options.allowByok);
+    if (!decision.ok) return providerError(flight, decision.status, decision.kind, decision.message);
+    flight.credential = { plan: decision.plan, kind: decision.kind, hint: decision.hint };
+    if (match.kind !== "intercepted") return;
+
+    try {
+      flight.body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return providerError(flight, 413, "tooLarge", "Request body is larger than 32 MiB.");
+      }
+      return providerError(flight, 400, "invalidRequest", "Could not read the request body.");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(flight.body));
+    } catch {
+      return providerError(flight, 400, "invalidRequest", "Request body is not valid JSON.");
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return providerError(flight, 400, "invalidRequest", "Request body must be a JSON object.");
+    }
+    const body = json as Record<string, unknown>;
+    const facts = match.interceptor.parseRequest(body);
+    if ("error" in facts) return providerError(flight, 400, "invalidRequest", facts.error);
+    if (match.interceptor.api === "responses" && body.background === true) {
+      return new Response(
+        JSON.stringify({
+          code: "501",
+          message: "background requests are currently not supported by AI Bridge",
+        }),
+        { status: 501, headers: { "content-type": "application/json" } },
+      );
+    }
+    flight.json = body;
+    flight.facts = facts;
+    flight.client = detectClient(request.headers, body);
+  };
+}

@@ -1,0 +1,142 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const tokens = (name: string) => bigint(name, { mode: "number" });
+
+export type Role = "owner" | "auditor" | "member";
+export type UserStatus = "active" | "suspended";
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    username: text("username").notNull(),
+    name: text("name").notNull().default(""),
+    email: text("email").notNull().default(""),
+    avatarUrl: text("avatar_url").notNull().default(""),
+    role: text("role").$type<Role>().notNull().default("member"),
+    status: text("status").$type<UserStatus>().notNull().default("active"),
+    createdAt: at("created_at").notNull().defaultNow(),
+    updatedAt: at("updated_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("users_username_key").on(t.username)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    hashedSecret: bytea("hashed_secret").notNull(),
+    name: text("name").notNull().default(""),
+    createdAt: at("created_at").notNull().defaultNow(),
+    expiresAt: at("expires_at").notNull(),
+    lastUsedAt: at("last_used_at"),
+  },
+  (t) => [index("api_keys_user_id_idx").on(t.userId)],
+);
+
+export const interceptions = pgTable(
+  "aibridge_interceptions",
+  {
+    id: uuid("id").primaryKey(),
+    initiatorId: uuid("initiator_id")
+      .notNull()
+      .references(() => users.id),
+    apiKeyId: text("api_key_id").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    client: text("client").notNull(),
+    clientSessionId: text("client_session_id"),
+    userAgent: text("user_agent").notNull().default(""),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    credentialKind: text("credential_kind").$type<"centralized" | "byok">().notNull(),
+    credentialHint: text("credential_hint").notNull(),
+    startedAt: at("started_at").notNull(),
+    endedAt: at("ended_at"),
+  },
+  (t) => [
+    index("aibridge_interceptions_started_at_id_idx").on(
+      t.startedAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index("aibridge_interceptions_initiator_started_at_id_idx").on(
+      t.initiatorId,
+      t.startedAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index("aibridge_interceptions_model_pattern_idx").using("btree", t.model.op("text_pattern_ops")),
+    index("aibridge_interceptions_provider_idx").on(t.provider),
+    index("aibridge_interceptions_client_idx").on(t.client),
+    index("aibridge_interceptions_unended_idx").on(t.startedAt).where(sql`${t.endedAt} IS NULL`),
+  ],
+);
+
+const interceptionId = () =>
+  uuid("interception_id")
+    .notNull()
+    .references(() => interceptions.id, { onDelete: "cascade" });
+
+export const tokenUsages = pgTable(
+  "aibridge_token_usages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    interceptionId: interceptionId(),
+    providerResponseId: text("provider_response_id").notNull().default(""),
+    inputTokens: tokens("input_tokens"),
+    outputTokens: tokens("output_tokens"),
+    cacheReadInputTokens: tokens("cache_read_input_tokens"),
+    cacheWriteInputTokens: tokens("cache_write_input_tokens"),
+    metadata: jsonb("metadata").$type<Record<string, number>>().notNull().default({}),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [index("aibridge_token_usages_interception_id_idx").on(t.interceptionId)],
+);
+
+export const userPrompts = pgTable(
+  "aibridge_user_prompts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    interceptionId: interceptionId(),
+    providerResponseId: text("provider_response_id").notNull().default(""),
+    prompt: text("prompt").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [index("aibridge_user_prompts_interception_id_idx").on(t.interceptionId)],
+);
+
+export const toolUsages = pgTable(
+  "aibridge_tool_usages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    interceptionId: interceptionId(),
+    providerResponseId: text("provider_response_id").notNull().default(""),
+    serverUrl: text("server_url"),
+    tool: text("tool").notNull(),
+    providerToolCallId: text("provider_tool_call_id").notNull().default(""),
+    input: text("input").notNull(),
+    injected: boolean("injected").notNull().default(false),
+    invocationError: text("invocation_error"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId)],
+);
+
+export const schema = { users, apiKeys, interceptions, tokenUsages, userPrompts, toolUsages };

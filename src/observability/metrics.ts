@@ -1,0 +1,178 @@
+type Labels = Record<string, string>;
+
+function labelKey(labels: Labels): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return "";
+  return `{${keys
+    .sort()
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+    )
+    .join(",")}}`;
+}
+
+interface Metric {
+  render(): string;
+}
+
+class Series<T> {
+  readonly values = new Map<string, T>();
+  constructor(private readonly init: () => T) {}
+  at(labels: Labels): T {
+    const key = labelKey(labels);
+    let value = this.values.get(key);
+    if (value === undefined) {
+      value = this.init();
+      this.values.set(key, value);
+    }
+    return value;
+  }
+}
+
+export class Counter implements Metric {
+  private readonly series = new Series(() => ({ v: 0 }));
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: Labels = {}, by = 1): void {
+    this.series.at(labels).v += by;
+  }
+  get(labels: Labels = {}): number {
+    return this.series.values.get(labelKey(labels))?.v ?? 0;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [k, { v }] of this.series.values) lines.push(`${this.name}${k} ${v}`);
+    return lines.join("\n");
+  }
+}
+
+export class Gauge implements Metric {
+  private readonly series = new Series(() => ({ v: 0 }));
+  private readonly collectors: (() => void)[] = [];
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  set(value: number, labels: Labels = {}): void {
+    this.series.at(labels).v = value;
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    this.series.at(labels).v += by;
+  }
+  dec(labels: Labels = {}, by = 1): void {
+    this.series.at(labels).v -= by;
+  }
+  get(labels: Labels = {}): number {
+    return this.series.values.get(labelKey(labels))?.v ?? 0;
+  }
+  /** Reads the value at scrape time (e.g. a queue length). */
+  collect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
+  render(): string {
+    for (const fn of this.collectors) fn();
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [k, { v }] of this.series.values) lines.push(`${this.name}${k} ${v}`);
+    return lines.join("\n");
+  }
+}
+
+export class Histogram implements Metric {
+  private readonly series: Series<{ counts: number[]; sum: number; count: number }>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {
+    this.series = new Series(() => ({ counts: buckets.map(() => 0), sum: 0, count: 0 }));
+  }
+  observe(value: number, labels: Labels = {}): void {
+    const s = this.series.at(labels);
+    s.sum += value;
+    s.count++;
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [key, s] of this.series.values) {
+      const inner = key.slice(1, -1);
+      const with_ = (le: string) => `{${inner ? `${inner},` : ""}le="${le}"}`;
+      this.buckets.forEach((b, i) => {
+        lines.push(`${this.name}_bucket${with_(String(b))} ${s.counts[i]}`);
+      });
+      lines.push(`${this.name}_bucket${with_("+Inf")} ${s.count}`);
+      lines.push(`${this.name}_sum${key} ${s.sum}`, `${this.name}_count${key} ${s.count}`);
+    }
+    return lines.join("\n");
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+  counter(name: string, help: string): Counter {
+    return this.add(new Counter(name, help));
+  }
+  gauge(name: string, help: string): Gauge {
+    return this.add(new Gauge(name, help));
+  }
+  histogram(name: string, help: string, buckets: number[]): Histogram {
+    return this.add(new Histogram(name, help, buckets));
+  }
+  private add<M extends Metric>(metric: M): M {
+    this.metrics.push(metric);
+    return metric;
+  }
+  render(): string {
+    return `${this.metrics.map((m) => m.render()).join("\n")}\n`;
+  }
+}
+
+/** Every metric the gateway exports (SPEC §11). */
+export function createMetrics(registry = new Registry()) {
+  const p = "aibridge_";
+  return {
+    registry,
+    interceptionsTotal: registry.counter(`${p}interceptions_total`, "Intercepted requests by outcome."),
+    interceptionsInFlight: registry.gauge(`${p}interceptions_in_flight`, "Intercepted requests in flight."),
+    interceptionDuration: registry.histogram(
+      `${p}interception_duration_seconds`,
+      "Duration of intercepted requests.",
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    ),
+    tokensTotal: registry.counter(`${p}tokens_total`, "Tokens used, by type."),
+    promptsTotal: registry.counter(`${p}prompts_total`, "User prompts recorded."),
+    toolSelectionsTotal: registry.counter(`${p}tool_selections_total`, "Tool calls selected by models."),
+    passthroughTotal: registry.counter(`${p}passthrough_total`, "Passthrough requests."),
+    rateLimitRejectsTotal: registry.counter(
+      `${p}rate_limit_rejects_total`,
+      "Requests refused by the rate limit.",
+    ),
+    concurrencyRejectsTotal: registry.counter(
+      `${p}concurrency_rejects_total`,
+      "Requests refused by the concurrency cap.",
+    ),
+    dataPlaneInFlight: registry.gauge(`${p}data_plane_in_flight`, "Data-plane requests holding a slot."),
+    circuitBreakerState: registry.gauge(
+      `${p}circuit_breaker_state`,
+      "Circuit breaker state: 0 closed, 0.5 half-open, 1 open.",
+    ),
+    circuitBreakerTripsTotal: registry.counter(`${p}circuit_breaker_trips_total`, "Circuit breaker trips."),
+    circuitBreakerRejectsTotal: registry.counter(
+      `${p}circuit_breaker_rejects_total`,
+      "Requests rejected by an open circuit breaker.",
+    ),
+    recordingQueueDepth: registry.gauge(`${p}recording_queue_depth`, "Records waiting to be written."),
+    recordingFailuresTotal: registry.counter(
+      `${p}recording_failures_total`,
+      "Record writes that failed (retried), by kind.",
+    ),
+    recordingDroppedTotal: registry.counter(
+      `${p}recording_dropped_total`,
+      "Records given up after every retry, by kind.",
+    ),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

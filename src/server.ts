@@ -1,0 +1,219 @@
+import { type App, createApp } from "./app";
+import { IdentityResolver } from "./auth/identity";
+import { issueApiKey } from "./auth/issue-key";
+import { TtlCache } from "./auth/pool";
+import { type BreakerState, CircuitBreakers } from "./bridge/circuit-breaker";
+import { anthropicProvider } from "./bridge/providers/anthropic";
+import { openaiProvider } from "./bridge/providers/openai";
+import type { Provider } from "./bridge/providers/types";
+import { CommandError } from "./cli/command-error";
+import { openMigratedDatabase } from "./cli/database";
+import type { Config } from "./config/options";
+import { parseAddress } from "./config/parse";
+import type { Database } from "./db/engine";
+import { isMigrated } from "./db/migrate";
+import { countUsers, createUser, UsernameTakenError } from "./db/users";
+import type { Logger } from "./observability/logger";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { startMetricsServer } from "./observability/metrics-server";
+import { ConcurrencyLimiter } from "./overload/concurrency";
+import { RateLimiter } from "./overload/rate-limiter";
+import { Recorder } from "./recorder/recorder";
+import { deleteExpiredInterceptions } from "./recorder/retention";
+import { insertInterceptions, writeBatch } from "./recorder/write-batch";
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  database: Database;
+  metrics: Metrics;
+  recorder: Recorder;
+  concurrency: ConcurrencyLimiter;
+  identities: IdentityResolver;
+  /** The admin key printed on first start, if this start created it. */
+  bootstrapKey: string | null;
+  /** Graceful stop: stop accepting, let in-flight finish within the grace period, flush records, close. */
+  shutdown(): Promise<void>;
+}
+
+export interface ServerOptions {
+  logger: Logger;
+  /** Where the one-time admin key block goes (stderr in production). */
+  announce?: (text: string) => void;
+  now?: () => number;
+}
+
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 0.5, open: 1 };
+const RETENTION_EVERY_MS = 3_600_000;
+
+async function bootstrapAdmin(database: Database, announce: (text: string) => void): Promise<string | null> {
+  if ((await countUsers(database.db)) > 0) return null;
+  let admin: Awaited<ReturnType<typeof createUser>>;
+  try {
+    admin = await createUser(database.db, { username: "admin", name: "Administrator", role: "owner" });
+  } catch (error) {
+    if (error instanceof UsernameTakenError) return null; // another instance won the race
+    throw error;
+  }
+  const { key } = await issueApiKey(database.db, admin.id, { name: "bootstrap" });
+  const rule = "=".repeat(72);
+  announce(
+    `\n${rule}\naibridge: first start on an empty database: created user "admin" (role owner).\nIts API key is shown only this once; store it now:\n\n    ${key}\n\nUse it in X-Coder-Token, Authorization: Bearer or Coder-Session-Token.\n${rule}\n\n`,
+  );
+  return key;
+}
+
+function buildProviders(config: Config): Map<string, Provider> {
+  return new Map<string, Provider>([
+    ["openai", openaiProvider({ baseUrl: config.openaiBaseUrl, key: config.openaiKey })],
+    ["anthropic", anthropicProvider({ baseUrl: config.anthropicBaseUrl, key: config.anthropicKey })],
+  ]);
+}
+
+export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+  const address = parseAddress(config.httpAddress)!;
+  const database = await openMigratedDatabase(config, logger);
+  const metrics = createMetrics();
+  let shuttingDown = false;
+
+  try {
+    const bootstrapKey = await bootstrapAdmin(database, announce);
+    const recorder = new Recorder({
+      writer: {
+        insertInterceptions: (rows) => insertInterceptions(database.db, rows),
+        writeBatch: (batch) => writeBatch(database.db, batch),
+      },
+      logger,
+      metrics,
+    });
+    const identities = new IdentityResolver(
+      database.db,
+      new TtlCache(config.poolSize, config.poolTtl, now),
+      now,
+      (error) => logger.warn("could not update an API key's last-used time", { error }),
+    );
+    const concurrency = new ConcurrencyLimiter(config.maxConcurrency);
+    metrics.dataPlaneInFlight.collect(() => metrics.dataPlaneInFlight.set(concurrency.inFlight));
+    const breakers = config.circuitBreakerEnabled
+      ? new CircuitBreakers(
+          {
+            failureThreshold: config.circuitBreakerFailureThreshold,
+            intervalMs: config.circuitBreakerInterval,
+            timeoutMs: config.circuitBreakerTimeout,
+            maxRequests: config.circuitBreakerMaxRequests,
+            now,
+          },
+          (key, from, to) => {
+            logger.warn("circuit breaker transition", { ...key, from, to });
+            metrics.circuitBreakerState.set(BREAKER_STATE_VALUE[to], { ...key });
+            if (to === "open") metrics.circuitBreakerTripsTotal.inc({ ...key });
+          },
+        )
+      : null;
+
+    const app = createApp({
+      db: database.db,
+      logger,
+      metrics,
+      recorder,
+      identities,
+      providers: buildProviders(config),
+      concurrency,
+      rateLimiter: config.rateLimit > 0 ? new RateLimiter({ limit: config.rateLimit, now }) : null,
+      breakers,
+      allowByok: config.allowByok,
+      sendActorHeaders: config.sendActorHeaders,
+      ready: async () => {
+        if (shuttingDown) return { ok: false, reason: "shutting down" };
+        try {
+          return (await isMigrated(database.db)) ? { ok: true } : { ok: false, reason: "migrations pending" };
+        } catch {
+          return { ok: false, reason: "database unreachable" };
+        }
+      },
+    });
+
+    try {
+      app.listen({
+        hostname: address.hostname,
+        port: address.port,
+        // A second instance on the same address must fail, not silently share the port.
+        reusePort: false,
+        // LLM streams pause longer than any idle timeout.
+        idleTimeout: 0,
+        maxRequestBodySize: 64 * 1024 * 1024,
+      });
+    } catch (error) {
+      throw new CommandError(
+        `cannot listen on ${config.httpAddress}: ${error instanceof Error ? error.message : error} (is another process using it?)`,
+        1,
+      );
+    }
+    const server = app.server!;
+    let metricsServer: ReturnType<typeof startMetricsServer> | null = null;
+    if (config.prometheusAddress) {
+      const metricsAddress = parseAddress(config.prometheusAddress)!;
+      try {
+        metricsServer = startMetricsServer(metrics.registry, metricsAddress.hostname, metricsAddress.port);
+      } catch (error) {
+        await server.stop(true);
+        throw new CommandError(
+          `cannot listen on --prometheus-address ${config.prometheusAddress}: ${error}`,
+          1,
+        );
+      }
+    }
+
+    const runRetention = async () => {
+      if (config.retention <= 0) return;
+      try {
+        const deleted = await deleteExpiredInterceptions(database.db, new Date(now() - config.retention));
+        if (deleted) logger.info("retention deleted old interceptions", { deleted });
+      } catch (error) {
+        logger.warn("retention failed", { error });
+      }
+    };
+    void runRetention();
+    const retentionTimer = setInterval(runRetention, RETENTION_EVERY_MS);
+    retentionTimer.unref();
+
+    const url = `http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port}`;
+    logger.info("aibridge listening", {
+      url,
+      engine: database.engine,
+      metrics: metricsServer ? `http://${config.prometheusAddress}/metrics` : "off",
+    });
+
+    let stopping: Promise<void> | null = null;
+    const shutdown = () => {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        clearInterval(retentionTimer);
+        logger.info("shutting down: finishing in-flight requests", { in_flight: concurrency.inFlight });
+        const closed = server.stop(false);
+        const deadline = performance.now() + config.shutdownGracePeriod;
+        while (concurrency.inFlight > 0 && performance.now() < deadline) await Bun.sleep(25);
+        if (concurrency.inFlight > 0) {
+          logger.warn("grace period over: cutting remaining requests", { in_flight: concurrency.inFlight });
+        }
+        await Promise.race([server.stop(true), closed]);
+        // Cut streams end asynchronously; give their recordings a moment to be queued.
+        const cutDeadline = performance.now() + 2000;
+        while (concurrency.inFlight > 0 && performance.now() < cutDeadline) await Bun.sleep(10);
+        await recorder.drain();
+        metricsServer?.stop(true);
+        await database.close();
+        logger.info("shutdown complete");
+      })();
+      return stopping;
+    };
+
+    return { url, app, database, metrics, recorder, concurrency, identities, bootstrapKey, shutdown };
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}

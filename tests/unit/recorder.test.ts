@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+
+import { silentLogger } from "../../src/observability/logger";
+import { createMetrics } from "../../src/observability/metrics";
+import { Recorder, type RecordWriter } from "../../src/recorder/recorder";
+import type { InterceptionRecord, PendingBatch } from "../../src/recorder/records";
+
+function row(id: string): InterceptionRecord {
+  return {
+    id,
+    initiatorId: "u",
+    apiKeyId: "k",
+    provider: "openai",
+    model: "m",
+    client: "Unknown",
+    credentialKind: "centralized",
+    credentialHint: "...",
+    startedAt: new Date(0),
+  };
+}
+
+function fakeWriter(options: { failStarts?: number; failBatches?: number; poison?: string } = {}) {
+  const starts: string[][] = [];
+  const batches: PendingBatch[] = [];
+  let failStarts = options.failStarts ?? 0;
+  let failBatches = options.failBatches ?? 0;
+  const writer: RecordWriter = {
+    async insertInterceptions(rows) {
+      await Promise.resolve();
+      if (failStarts-- > 0) throw new Error("db down");
+      starts.push(rows.map((r) => r.id));
+    },
+    async writeBatch(batch) {
+      await Promise.resolve();
+      if (failBatches-- > 0) throw new Error("db down");
+      if (options.poison && batch.ends.some((e) => e.id === options.poison)) throw new Error("poison");
+      batches.push(batch);
+    },
+  };
+  return { writer, starts, batches };
+}
+
+const make = (writer: RecordWriter, metrics = createMetrics()) =>
+  new Recorder({ writer, logger: silentLogger, metrics, flushIntervalMs: 1_000_000, sleep: async () => {} });
+
+describe("Recorder", () => {
+  test("concurrent starts are group-committed: one INSERT for many requests", async () => {
+    const { writer, starts } = fakeWriter();
+    const recorder = make(writer);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => recorder.startInterception(row(`i${i}`))));
+    expect(starts.length).toBeLessThanOrEqual(2);
+    expect(starts.flat()).toHaveLength(50);
+  });
+  test("starts arriving during a commit form the next group", async () => {
+    const { writer, starts } = fakeWriter();
+    const recorder = make(writer);
+    const first = recorder.startInterception(row("a"));
+    await Promise.resolve();
+    const later = [recorder.startInterception(row("b")), recorder.startInterception(row("c"))];
+    await Promise.all([first, ...later]);
+    expect(starts).toEqual([["a"], ["b", "c"]]);
+  });
+  test("a failed start rejects every request of its group (they must not be forwarded)", async () => {
+    const { writer } = fakeWriter({ failStarts: 1 });
+    const recorder = make(writer);
+    const results = await Promise.allSettled([
+      recorder.startInterception(row("a")),
+      recorder.startInterception(row("b")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    await expect(recorder.startInterception(row("c"))).resolves.toBeUndefined();
+  });
+  test("children and ends are batched; a failing batch is retried, not lost", async () => {
+    const { writer, batches } = fakeWriter({ failBatches: 2 });
+    const metrics = createMetrics();
+    const recorder = make(writer, metrics);
+    recorder.recordUserPrompt({ interceptionId: "a", prompt: "hi", createdAt: new Date() });
+    recorder.recordToolUsage({ interceptionId: "a", tool: "t", input: "{}", createdAt: new Date() });
+    recorder.endInterception("a", new Date());
+    expect(recorder.queueDepth).toBe(3);
+    await recorder.drain();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.ends.map((e) => e.id)).toEqual(["a"]);
+    expect(recorder.queueDepth).toBe(0);
+    expect(metrics.recordingFailuresTotal.get({ kind: "batch" })).toBe(2);
+  });
+  test("a record that keeps failing is split out, logged and counted; the rest is written", async () => {
+    const { writer, batches } = fakeWriter({ poison: "bad" });
+    const metrics = createMetrics();
+    const recorder = make(writer, metrics);
+    recorder.endInterception("good", new Date());
+    recorder.endInterception("bad", new Date());
+    await recorder.drain();
+    expect(batches.flatMap((b) => b.ends.map((e) => e.id))).toEqual(["good"]);
+    expect(metrics.recordingDroppedTotal.get({ kind: "ends" })).toBe(1);
+  });
+  test("a full queue flushes without waiting for the timer", async () => {
+    const { writer, batches } = fakeWriter();
+    const recorder = new Recorder({
+      writer,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      flushIntervalMs: 1_000_000,
+      maxBatch: 10,
+    });
+    for (let i = 0; i < 10; i++) recorder.endInterception(`e${i}`, new Date());
+    await recorder.flush();
+    expect(batches.flatMap((b) => b.ends)).toHaveLength(10);
+  });
+  test("the queue depth is exported as a metric", async () => {
+    const { writer } = fakeWriter();
+    const metrics = createMetrics();
+    const recorder = make(writer, metrics);
+    recorder.endInterception("a", new Date());
+    expect(metrics.registry.render()).toContain("aibridge_recording_queue_depth 1");
+    await recorder.drain();
+    expect(metrics.registry.render()).toContain("aibridge_recording_queue_depth 0");
+  });
+});
