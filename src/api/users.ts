@@ -64,7 +64,7 @@ export function usersApi({ db, identities }: UsersApiDeps) {
       detail: { summary: "The authenticated user", operationId: "getMe" },
     })
     .get(
-      "/",
+      "",
       async ({ caller, query }) => {
         if (!canReadAll(caller))
           throw new ApiError(403, "Forbidden.", "Only owners and auditors may list users.");
@@ -81,7 +81,7 @@ export function usersApi({ db, identities }: UsersApiDeps) {
       },
     )
     .post(
-      "/",
+      "",
       async ({ caller, body, set }) => {
         requireOwner(caller);
         try {

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { isolatedExecutable } from "../helpers/binary";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { runCli, spawnServer } from "../helpers/process";
 
-const cleanup: (() => Promise<void> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup) await fn();
 });
@@ -47,3 +48,71 @@ describe("the compiled executable, alone in an empty directory", () => {
     });
   }
 });
+
+// One file builds the executable once for both proofs (parallel test workers would race on dist/).
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+function chromium(args: string[], profile: string) {
+  return Bun.spawn(
+    [
+      CHROMIUM!,
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${profile}`,
+      "--virtual-time-budget=15000",
+      ...args,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+}
+
+// Debian's chromium is installed by .ci/run; a machine without it cannot run this proof.
+test.skipIf(!CHROMIUM)(
+  "Swagger UI renders every operation from the executable, with no network",
+  async () => {
+    const { dir, exe } = await isolatedExecutable();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const db = await createTestDatabase();
+    cleanup.push(() => db.dispose());
+    const server = await spawnServer([], {
+      exe: [exe],
+      cwd: dir,
+      env: { CODER_PG_CONNECTION_URL: db.postgresUrl, CODER_AIBRIDGE_DATA_DIR: join(dir, "data") },
+    });
+    cleanup.push(() => server.stop());
+    const profile = mkdtempSync(join(tmpdir(), "aibridge-chromium-"));
+    cleanup.push(() => rmSync(profile, { recursive: true, force: true }));
+
+    const dom = chromium(["--dump-dom", `${server.url}/swagger`], profile);
+    const html = await new Response(dom.stdout).text();
+    await dom.exited;
+    // Swagger UI renders one `opblock` per operation, labelled with its path.
+    const operations = [
+      "/api/v2/users/me",
+      "/api/v2/users",
+      "/api/v2/users/{user}",
+      "/api/v2/users/{user}/keys",
+      "/api/v2/users/{user}/keys/{id}",
+      "/api/v2/aibridge/interceptions",
+      "/api/v2/aibridge/models",
+    ];
+    expect(operations.filter((path) => !html.includes(`data-path="${path}"`))).toEqual([]);
+    expect(html.includes("opblock-summary-method")).toBe(true);
+    expect(html.includes("authorize")).toBe(true);
+
+    const screenshot = join(tmpdir(), "aibridge-swagger.png");
+    rmSync(screenshot, { force: true });
+    const shot = chromium(
+      [`--screenshot=${screenshot}`, "--window-size=1280,1600", `${server.url}/swagger`],
+      profile,
+    );
+    await shot.exited;
+    expect(statSync(screenshot).size).toBeGreaterThan(20_000);
+    console.log(`Swagger UI screenshot: ${screenshot}`);
+  },
+);
