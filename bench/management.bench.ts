@@ -1,0 +1,239 @@
+/**
+ * Management API benchmark (issue 5): 1 000 000 interceptions with children on PostgreSQL, timed
+ * through the real HTTP API — the first page, filtered pages and a deep cursor page. Target: each
+ * under 50 ms (median).
+ *
+ *   bun bench/management.bench.ts [--rows 1000000] [--runs 21] [--reuse]
+ *
+ * Uses the database `aibridge_mgmt_bench` on postgres://postgres@127.0.0.1:5432 (BENCH_PG_ADMIN_URL
+ * overrides the server). It is dropped and refilled on every run unless --reuse finds it already filled.
+ */
+import { parseArgs } from "node:util";
+
+import postgres from "postgres";
+
+import { issueApiKey } from "../src/auth/issue-key.ts";
+import { resolveConfig } from "../src/config/parse.ts";
+import { findUser } from "../src/db/users.ts";
+import { silentLogger } from "../src/observability/logger.ts";
+import { startServer } from "../src/server.ts";
+
+const DATABASE = "aibridge_mgmt_bench";
+const TARGET_MS = 50;
+const WARMUP_RUNS = 3;
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "21" },
+    reuse: { type: "boolean", default: false },
+  },
+});
+const ROWS = Number(values.rows);
+const RUNS = Number(values.runs);
+
+const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const benchUrl = (() => {
+  const url = new URL(adminUrl);
+  url.pathname = `/${DATABASE}`;
+  return url.toString();
+})();
+
+async function interceptionCount(): Promise<number> {
+  const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`SELECT count(*)::int AS n FROM aibridge_interceptions`;
+    return row?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await sql.end();
+  }
+}
+
+async function recreateDatabase(): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+const ANTHROPIC_MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-3-7-sonnet"];
+const OPENAI_MODELS = ["gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4o", "o3", "o4-mini"];
+const CLIENTS = ["Claude Code", "Codex", "Cursor", "Zed", "Unknown"];
+const arrayLiteral = (items: string[]) => `ARRAY[${items.map((s) => `'${s}'`).join(",")}]`;
+
+/** 999 members, ROWS interceptions over ~23 days (one in 1000 still in flight), and their children. */
+async function fill(): Promise<void> {
+  const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
+  const step = async (label: string, text: string) => {
+    const started = performance.now();
+    await sql.unsafe(text);
+    console.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  };
+  try {
+    await step(
+      "users",
+      `INSERT INTO users (username, name, role)
+       SELECT 'user' || lpad(g::text, 4, '0'), 'User ' || g, 'member' FROM generate_series(1, 999) g`,
+    );
+    await step(
+      "interceptions",
+      `INSERT INTO aibridge_interceptions
+         (id, initiator_id, api_key_id, provider, model, client, client_session_id, user_agent, metadata,
+          credential_kind, credential_hint, started_at, ended_at)
+       SELECT gen_random_uuid(), u.ids[1 + g % u.n], 'bench-key',
+              CASE WHEN g % 2 = 0 THEN 'anthropic' ELSE 'openai' END,
+              CASE WHEN g % 2 = 0 THEN (${arrayLiteral(ANTHROPIC_MODELS)})[1 + (g / 2) % ${ANTHROPIC_MODELS.length}]
+                   ELSE (${arrayLiteral(OPENAI_MODELS)})[1 + (g / 2) % ${OPENAI_MODELS.length}] END,
+              (${arrayLiteral(CLIENTS)})[1 + (g / 3) % ${CLIENTS.length}],
+              'session-' || (g / 50), 'bench/1.0', '{"source":"bench"}'::jsonb, 'centralized', 'sk-...abcd',
+              now() - g * interval '2 seconds',
+              CASE WHEN g % 1000 = 0 THEN NULL ELSE now() - g * interval '2 seconds' + interval '3 seconds' END
+       FROM generate_series(1, ${ROWS}) g,
+            (SELECT array_agg(id ORDER BY username) AS ids, count(*)::int AS n FROM users) u`,
+    );
+    await step(
+      "token usages (one per interception)",
+      `INSERT INTO aibridge_token_usages
+         (interception_id, provider_response_id, input_tokens, output_tokens, cache_read_input_tokens,
+          cache_write_input_tokens, metadata, created_at)
+       SELECT id, 'resp_' || left(id::text, 8), 1200, 300, 800, 0, '{}'::jsonb, started_at + interval '1 second'
+       FROM aibridge_interceptions`,
+    );
+    await step(
+      "user prompts (one per interception)",
+      `INSERT INTO aibridge_user_prompts (interception_id, provider_response_id, prompt, created_at)
+       SELECT id, 'resp_' || left(id::text, 8), 'Refactor the parser and add tests for the edge cases.', started_at
+       FROM aibridge_interceptions`,
+    );
+    await step(
+      "tool usages (two for every third interception)",
+      `INSERT INTO aibridge_tool_usages (interception_id, provider_response_id, tool, provider_tool_call_id, input, created_at)
+       SELECT i.id, 'resp_' || left(i.id::text, 8), t.tool, 'call_' || t.tool, '{"path":"src/a.ts"}',
+              i.started_at + interval '2 seconds'
+       FROM aibridge_interceptions i, (VALUES ('read_file'), ('write_file')) AS t(tool)
+       WHERE get_byte(uuid_send(i.id), 15) % 3 = 0`,
+    );
+    await step("vacuum analyze", "VACUUM ANALYZE");
+  } finally {
+    await sql.end();
+  }
+}
+
+interface Timing {
+  name: string;
+  path: string;
+  median: number;
+  p90: number;
+  min: number;
+  results: number;
+  count: number | null;
+}
+
+async function time(name: string, base: string, path: string, key: string): Promise<Timing> {
+  const once = async () => {
+    const started = performance.now();
+    const res = await fetch(`${base}${path}`, { headers: { "coder-session-token": key } });
+    const body = await res.text();
+    const elapsed = performance.now() - started;
+    if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${body.slice(0, 300)}`);
+    return { elapsed, body: JSON.parse(body) as unknown };
+  };
+  for (let i = 0; i < WARMUP_RUNS; i++) await once();
+  const samples: number[] = [];
+  let last: unknown;
+  for (let i = 0; i < RUNS; i++) {
+    const { elapsed, body } = await once();
+    samples.push(elapsed);
+    last = body;
+  }
+  samples.sort((a, b) => a - b);
+  const page = last as { count?: number; results?: unknown[] } | unknown[];
+  return {
+    name,
+    path,
+    median: samples[Math.floor(samples.length / 2)]!,
+    p90: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.9))]!,
+    min: samples[0]!,
+    results: Array.isArray(page) ? page.length : (page.results?.length ?? 0),
+    count: Array.isArray(page) ? null : (page.count ?? null),
+  };
+}
+
+async function main(): Promise<void> {
+  const existing = values.reuse ? await interceptionCount() : 0;
+  if (existing >= ROWS) {
+    console.log(`reusing ${DATABASE} (${existing} interceptions)`);
+  } else {
+    console.log(`filling ${DATABASE} with ${ROWS} interceptions`);
+    await recreateDatabase();
+  }
+
+  const config = {
+    ...resolveConfig(new Map(), { env: {}, isTTY: false }),
+    httpAddress: "127.0.0.1:0",
+    prometheusAddress: "",
+    postgresUrl: benchUrl,
+    retention: 0,
+  };
+  // In-process, so the key is at hand; requests still go over HTTP, one at a time.
+  const server = await startServer(config, { logger: silentLogger, announce: () => {} });
+  try {
+    if (existing < ROWS) await fill();
+    const db = server.database.db;
+    const admin = (await findUser(db, "admin"))!;
+    const member = (await findUser(db, "user0042"))!;
+    const ownerKey = (await issueApiKey(db, admin.id, { name: "bench" })).key;
+    const memberKey = (await issueApiKey(db, member.id, { name: "bench" })).key;
+
+    const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
+    const [deep] = await sql`
+      SELECT id FROM aibridge_interceptions WHERE ended_at IS NOT NULL
+      ORDER BY started_at DESC, id DESC OFFSET ${Math.floor(ROWS * 0.9)} LIMIT 1`;
+    const [week] = await sql`SELECT (now() - interval '7 days') AS t`;
+    await sql.end();
+    const weekAgo = (week!.t as Date).toISOString();
+
+    const list = "/api/v2/aibridge/interceptions";
+    const q = (text: string) => encodeURIComponent(text);
+    const cases: [string, string, string][] = [
+      ["first page (owner, 100)", list, ownerKey],
+      [
+        "filtered page: provider + model",
+        `${list}?q=${q("provider:anthropic model:claude-sonnet-4-5")}`,
+        ownerKey,
+      ],
+      [
+        "filtered page: client + started_after",
+        `${list}?q=${q(`client:"Claude Code" started_after:${weekAgo}`)}`,
+        ownerKey,
+      ],
+      ["filtered page: initiator", `${list}?q=${q("initiator:user0042")}`, ownerKey],
+      ["first page (member: own rows only)", list, memberKey],
+      [`deep cursor page (after row ${Math.floor(ROWS * 0.9)})`, `${list}?after_id=${deep!.id}`, ownerKey],
+      ["models, prefix", `/api/v2/aibridge/models?q=${q("claude-")}`, ownerKey],
+    ];
+
+    const timings: Timing[] = [];
+    for (const [name, path, key] of cases) timings.push(await time(name, server.url, path, key));
+
+    console.log(`\n${ROWS} interceptions, median of ${RUNS} runs after ${WARMUP_RUNS} warm-up runs\n`);
+    console.log("| request | median ms | p90 ms | min ms | results | count | < 50 ms |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | :---: |");
+    for (const t of timings) {
+      const cells = [t.median, t.p90, t.min].map((n) => n.toFixed(1));
+      const ok = t.median < TARGET_MS ? "yes" : "**no**";
+      console.log(`| ${t.name} | ${cells.join(" | ")} | ${t.results} | ${t.count ?? "–"} | ${ok} |`);
+    }
+    const misses = timings.filter((t) => t.median >= TARGET_MS);
+    if (misses.length) process.exitCode = 1;
+  } finally {
+    await server.shutdown();
+  }
+}
+
+await main();
