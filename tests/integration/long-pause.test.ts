@@ -19,7 +19,12 @@ test.skipIf(process.env.AIBRIDGE_TEST_DB === "postgres")(
     const pending = fetch(`${f.anthropicBase}/v1/messages`, {
       method: "POST",
       headers: { "x-api-key": f.gw.adminKey },
-      body: JSON.stringify({ model: "claude-x", stream: true, max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      body: JSON.stringify({
+        model: "claude-x",
+        stream: true,
+        max_tokens: 5,
+        messages: [{ role: "user", content: "x" }],
+      }),
     });
     stream.write('event: ping\ndata: {"type":"ping"}\n\n');
     const res = await pending;
@@ -29,7 +34,8 @@ test.skipIf(process.env.AIBRIDGE_TEST_DB === "postgres")(
     stream.write('event: message_stop\ndata: {"type":"message_stop"}\n\n');
     stream.close();
     let rest = "";
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      rest += new TextDecoder().decode(r.value);
     expect(rest).toContain("message_stop");
   },
   90_000,

@@ -64,7 +64,12 @@ test("logs carry one line per interception with ids and credential hint, never a
   const lines = f.gw.logs.filter((l) => l.includes('"msg":"interception"'));
   expect(lines.length).toBeGreaterThan(0);
   const entry = JSON.parse(lines[0]!);
-  expect(entry).toMatchObject({ provider: "openai", model: "gpt-4o", status: 200, credential_kind: "centralized" });
+  expect(entry).toMatchObject({
+    provider: "openai",
+    model: "gpt-4o",
+    status: 200,
+    credential_kind: "centralized",
+  });
   expect(entry.interception_id).toMatch(/^[0-9a-f-]{36}$/);
   expect(entry.credential_hint).toMatch(/^sk-o\.\.\./);
   const all = f.gw.logs.join("\n");

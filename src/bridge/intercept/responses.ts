@@ -91,7 +91,7 @@ function observe(): ResponseObserver {
 function userPrompt(input: unknown): string | null {
   if (typeof input === "string") return input;
   const last = obj(arr(input).at(-1));
-  if (!last || last.role !== "user" || (last.type !== undefined && last.type !== "message")) return null;
+  if (last?.role !== "user" || (last.type !== undefined && last.type !== "message")) return null;
   if (typeof last.content === "string") return last.content;
   const texts = arr(last.content)
     .map(obj)
