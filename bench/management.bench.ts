@@ -8,6 +8,7 @@
  * Uses the database `aibridge_mgmt_bench` on postgres://postgres@127.0.0.1:5432 (BENCH_PG_ADMIN_URL
  * overrides the server). It is dropped and refilled on every run unless --reuse finds it already filled.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 
 import postgres from "postgres";
@@ -212,16 +213,20 @@ async function main(): Promise<void> {
         `${list}?q=${q(`client:"Claude Code" started_after:${weekAgo}`)}`,
         ownerKey,
       ],
+      ["filtered page: model", `${list}?q=${q("model:claude-sonnet-4-5")}`, ownerKey],
       ["filtered page: initiator", `${list}?q=${q("initiator:user0042")}`, ownerKey],
       ["first page (member: own rows only)", list, memberKey],
       [`deep cursor page (after row ${Math.floor(ROWS * 0.9)})`, `${list}?after_id=${deep!.id}`, ownerKey],
       ["models, prefix", `/api/v2/aibridge/models?q=${q("claude-")}`, ownerKey],
     ];
 
+    const loadBefore = loadavg()[0]!.toFixed(2);
     const timings: Timing[] = [];
     for (const [name, path, key] of cases) timings.push(await time(name, server.url, path, key));
 
-    console.log(`\n${ROWS} interceptions, median of ${RUNS} runs after ${WARMUP_RUNS} warm-up runs\n`);
+    console.log(`\n${ROWS} interceptions, median of ${RUNS} runs after ${WARMUP_RUNS} warm-up runs`);
+    // Anything else running on the machine skews these numbers; the load average says how much.
+    console.log(`load average (1 min): ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after\n`);
     console.log("| request | median ms | p90 ms | min ms | results | count | < 50 ms |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | :---: |");
     for (const t of timings) {

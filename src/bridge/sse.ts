@@ -1,80 +1,104 @@
 export interface SseEvent {
+  /** The `event:` field; undefined when absent or empty (the spec's default type, "message"). */
   event: string | undefined;
+  /** Every `data:` line of the event, joined with "\n". */
   data: string;
+  /** The last event id seen so far in the stream, as the spec's "last event ID buffer". */
   id: string | undefined;
 }
 
-const LINE_BREAK = /[\r\n]/g;
+const LF = 10;
+const SPACE = 32;
 
 /**
- * Incremental parser for `text/event-stream` (WHATWG rules): LF, CR and CRLF line ends even when split
- * across chunks, comments, multi-line data, a leading BOM, and UTF-8 characters split across chunks.
- * It only reads: the bytes it sees are relayed elsewhere untouched.
+ * Incremental `text/event-stream` parser (WHATWG HTML "Interpreting an event stream"): LF, CR and
+ * CRLF line ends even when a CRLF is split across chunks, comments, multi-line data, a leading BOM,
+ * and UTF-8 characters split across chunks. It only reads: the bytes are relayed elsewhere untouched.
+ *
+ * Each decoded chunk is scanned with `indexOf` for the next LF and CR; both positions are cached, so
+ * a chunk is scanned once however many lines it holds.
  */
 export class SseParser {
+  // With `ignoreBOM` off (the default) the decoder drops one leading U+FEFF, exactly as the spec asks.
   private readonly decoder = new TextDecoder();
+  /** The unterminated tail of the previous chunk. */
   private partial = "";
-  private afterCR = false;
-  private started = false;
-  private data: string[] = [];
-  private eventType: string | undefined;
+  /** The previous chunk ended with CR: an LF opening the next one completes that CRLF. */
+  private skipLF = false;
+  private data: string | undefined;
+  private eventType = "";
   private lastId: string | undefined;
 
   constructor(private readonly onEvent: (event: SseEvent) => void) {}
 
   push(chunk: Uint8Array): void {
-    this.feed(this.decoder.decode(chunk, { stream: true }));
+    if (chunk.length > 0) this.feed(this.decoder.decode(chunk, { stream: true }));
   }
 
   /** End of stream: an event without its terminating blank line is discarded, as the spec says. */
   end(): void {
     this.feed(this.decoder.decode());
     this.partial = "";
-    this.data = [];
-    this.eventType = undefined;
+    this.skipLF = false;
+    this.data = undefined;
+    this.eventType = "";
   }
 
-  private feed(input: string): void {
-    let text = input;
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    // A CR ended the previous chunk: an LF opening this one belongs to the same line break.
-    if (this.afterCR && text.length > 0) {
-      this.afterCR = false;
-      if (text.charCodeAt(0) === 10) text = text.slice(1);
-    }
+  private feed(text: string): void {
+    const length = text.length;
+    if (length === 0) return;
     let start = 0;
-    LINE_BREAK.lastIndex = 0;
-    for (let match = LINE_BREAK.exec(text); match; match = LINE_BREAK.exec(text)) {
-      const end = match.index;
-      const line = this.partial + text.slice(start, end);
-      this.partial = "";
-      this.line(line);
-      start = end + 1;
-      if (text[end] === "\r") {
-        if (text[end + 1] === "\n") start++;
-        else if (end + 1 === text.length) this.afterCR = true;
-      }
-      LINE_BREAK.lastIndex = start;
+    if (this.skipLF) {
+      this.skipLF = false;
+      if (text.charCodeAt(0) === LF) start = 1;
     }
-    if (start < text.length) this.partial += text.slice(start);
+    let nextLF = text.indexOf("\n", start);
+    let nextCR = text.indexOf("\r", start);
+    while (nextLF !== -1 || nextCR !== -1) {
+      let end: number;
+      let after: number;
+      if (nextCR === -1 || (nextLF !== -1 && nextLF < nextCR)) {
+        end = nextLF;
+        after = end + 1;
+        nextLF = text.indexOf("\n", after);
+      } else {
+        end = nextCR;
+        after = end + 1;
+        if (after === length) this.skipLF = true;
+        else if (text.charCodeAt(after) === LF) {
+          after++;
+          nextLF = text.indexOf("\n", after);
+        }
+        nextCR = text.indexOf("\r", after);
+      }
+      if (this.partial === "") this.line(text.slice(start, end));
+      else {
+        const line = this.partial + text.slice(start, end);
+        this.partial = "";
+        this.line(line);
+      }
+      start = after;
+    }
+    if (start < length) this.partial += start === 0 ? text : text.slice(start);
   }
 
   private line(line: string): void {
-    if (line === "") {
+    if (line.length === 0) {
       this.dispatch();
       return;
     }
-    if (line.charCodeAt(0) === 58 /* : */) return;
     const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (colon === 0) return; // a comment
+    let field = line;
+    let value = "";
+    if (colon > 0) {
+      field = line.slice(0, colon);
+      const valueStart = line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+      value = line.slice(valueStart);
+    }
     switch (field) {
       case "data":
-        this.data.push(value);
+        this.data = this.data === undefined ? value : `${this.data}\n${value}`;
         break;
       case "event":
         this.eventType = value;
@@ -82,14 +106,15 @@ export class SseParser {
       case "id":
         if (!value.includes("\0")) this.lastId = value;
         break;
+      // `retry` and unknown fields are ignored
     }
   }
 
   private dispatch(): void {
-    if (this.data.length > 0) {
-      this.onEvent({ event: this.eventType || undefined, data: this.data.join("\n"), id: this.lastId });
-    }
-    this.data = [];
-    this.eventType = undefined;
+    const data = this.data;
+    const eventType = this.eventType;
+    this.data = undefined;
+    this.eventType = "";
+    if (data !== undefined) this.onEvent({ event: eventType || undefined, data, id: this.lastId });
   }
 }

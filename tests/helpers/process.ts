@@ -57,7 +57,7 @@ export async function spawnServer(
     for await (const chunk of proc.stderr) stderrChunks.push(decoder.decode(chunk));
   })();
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   let readyMs = -1;
   while (Date.now() < deadline && proc.exitCode === null) {
     try {

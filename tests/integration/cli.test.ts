@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { runCli, spawnServer } from "../helpers/process";
+
+// These tests start real processes (PGlite initdb included) on a possibly loaded machine.
+setDefaultTimeout(240_000);
 
 const databases: TestDatabase[] = [];
 async function freshDb() {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { isolatedExecutable } from "../helpers/binary";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { runCli, spawnServer } from "../helpers/process";
+
+// Real processes and builds on a possibly loaded machine.
+setDefaultTimeout(240_000);
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 
 import { sql } from "drizzle-orm";
 
@@ -7,6 +7,9 @@ import { resultRows } from "../../src/db/migrate";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { MockUpstream } from "../helpers/mock-upstream";
 import { spawnServer } from "../helpers/process";
+
+// Real processes and builds on a possibly loaded machine.
+setDefaultTimeout(240_000);
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {

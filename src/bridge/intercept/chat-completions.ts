@@ -1,6 +1,6 @@
 import type { SseEvent } from "../sse";
 import { arr, collect, type Json, lastText, num, obj, parseJson, requireModel, str } from "./json";
-import type { ApiInterceptor, ResponseObserver, TokenUsage, ToolCall } from "./types";
+import type { ApiInterceptor, ObservedResponse, ResponseObserver, TokenUsage, ToolCall } from "./types";
 
 function toUsage(id: string, usage: Json): TokenUsage {
   const prompt = obj(usage.prompt_tokens_details);
@@ -17,6 +17,7 @@ function toUsage(id: string, usage: Json): TokenUsage {
   ]);
   return {
     providerResponseId: id,
+    // prompt_tokens includes the cached ones; the uncached remainder is the input.
     inputTokens: promptTokens === null ? null : promptTokens - (cached ?? 0),
     outputTokens: num(usage.completion_tokens),
     cacheReadInputTokens: cached,
@@ -25,12 +26,26 @@ function toUsage(id: string, usage: Json): TokenUsage {
   };
 }
 
+/** A function call (`function.name`/`function.arguments`) or a custom tool call (`custom.name`/`custom.input`). */
+function toolParts(call: Json | undefined): { name: string | undefined; input: string | undefined } {
+  const fn = obj(call?.function);
+  const custom = obj(call?.custom);
+  return { name: str(fn?.name) ?? str(custom?.name), input: str(fn?.arguments) ?? str(custom?.input) };
+}
+
+/** A tool call streamed as deltas: id, type and name come with the first delta, arguments in pieces. */
+interface StreamedCall {
+  id: string;
+  name: string;
+  input: string;
+}
+
 function observe(): ResponseObserver {
   let id = "";
   let usage: Json | null = null;
-  const finished: ToolCall[] = [];
-  // Streamed tool calls arrive as deltas keyed by (choice, tool index).
-  const streamed = new Map<string, { order: number; id: string; name: string; args: string }>();
+  const completed: ToolCall[] = [];
+  // Keyed by choice index and tool-call index; Map order is the order the calls started in.
+  const streamed = new Map<string, StreamedCall>();
 
   return {
     onJson(body) {
@@ -41,49 +56,48 @@ function observe(): ResponseObserver {
       for (const choice of arr(completion.choices)) {
         for (const call of arr(obj(obj(choice)?.message)?.tool_calls)) {
           const c = obj(call);
-          const fn = obj(c?.function);
-          const custom = obj(c?.custom);
-          finished.push({
-            tool: str(fn?.name) ?? str(custom?.name) ?? "",
-            providerToolCallId: str(c?.id) ?? "",
-            input: str(fn?.arguments) ?? str(custom?.input) ?? "",
-          });
+          const { name, input } = toolParts(c);
+          completed.push({ tool: name ?? "", providerToolCallId: str(c?.id) ?? "", input: input ?? "" });
         }
       }
     },
+
     onEvent(event: SseEvent) {
       if (event.data === "[DONE]") return;
       const chunk = parseJson(event.data);
       if (!chunk) return;
-      id = str(chunk.id) ?? id;
-      // Last snapshot wins: a usage chunk repeated is counted once.
-      const u = obj(chunk.usage);
-      if (u) usage = u;
+      id = str(chunk.id) || id;
+      // Every chunk carries `"usage": null` until the final one; a repeated snapshot replaces, never adds.
+      const snapshot = obj(chunk.usage);
+      if (snapshot) usage = snapshot;
       for (const choice of arr(chunk.choices)) {
         const ch = obj(choice);
         const choiceIndex = num(ch?.index) ?? 0;
         for (const call of arr(obj(ch?.delta)?.tool_calls)) {
           const c = obj(call);
           const key = `${choiceIndex}:${num(c?.index) ?? 0}`;
-          let entry = streamed.get(key);
+          const { name, input } = toolParts(c);
+          const entry = streamed.get(key);
           if (!entry) {
-            entry = { order: streamed.size, id: "", name: "", args: "" };
-            streamed.set(key, entry);
+            streamed.set(key, { id: str(c?.id) ?? "", name: name ?? "", input: input ?? "" });
+            continue;
           }
-          const fn = obj(c?.function);
-          entry.id = str(c?.id) || entry.id;
-          entry.name = str(fn?.name) || entry.name;
-          entry.args += str(fn?.arguments) ?? "";
+          entry.id ||= str(c?.id) ?? "";
+          entry.name ||= name ?? "";
+          entry.input += input ?? "";
         }
       }
     },
-    result() {
-      const fromStream = [...streamed.values()]
-        .sort((a, b) => a.order - b.order)
-        .map((t) => ({ tool: t.name, providerToolCallId: t.id, input: t.args }));
+
+    result(): ObservedResponse {
+      const fromStream = [...streamed.values()].map((t) => ({
+        tool: t.name,
+        providerToolCallId: t.id,
+        input: t.input,
+      }));
       return {
         usage: usage ? toUsage(id, usage) : null,
-        toolCalls: [...finished, ...fromStream],
+        toolCalls: [...completed, ...fromStream],
         overloaded: false,
       };
     },
@@ -103,7 +117,7 @@ export const chatCompletionsInterceptor: ApiInterceptor = {
       prompt: last?.role === "user" ? lastText(last.content) : null,
     };
   },
-  // SPEC §8.1: the one allowed body change, so streaming usage is always known.
+  // SPEC §8.1: the one allowed body change, so that streaming usage is always known.
   rewriteRequest(body) {
     if (body.stream !== true) return null;
     const options = obj(body.stream_options);

@@ -1,14 +1,18 @@
 import type { SseEvent } from "../sse";
 import { arr, collect, type Json, lastText, num, obj, parseJson, requireModel, str } from "./json";
-import type { ApiInterceptor, ResponseObserver, TokenUsage, ToolCall } from "./types";
+import type { ApiInterceptor, ObservedResponse, ResponseObserver, TokenUsage, ToolCall } from "./types";
 
-/** Anthropic usage: later snapshots win field by field; absent fields stay absent. */
+/**
+ * Folds one Anthropic usage snapshot into `target`, field by field: a present number wins, an absent
+ * (or null) field keeps what an earlier snapshot said. `message_start` carries input and cache counts
+ * and a provisional output count; `message_delta` carries the final output count and, in newer API
+ * versions, the input and cache counts again.
+ */
 function mergeUsage(target: TokenUsage, usage: Json): void {
-  const pick = (value: unknown, previous: number | null) => num(value) ?? previous;
-  target.inputTokens = pick(usage.input_tokens, target.inputTokens);
-  target.outputTokens = pick(usage.output_tokens, target.outputTokens);
-  target.cacheReadInputTokens = pick(usage.cache_read_input_tokens, target.cacheReadInputTokens);
-  target.cacheWriteInputTokens = pick(usage.cache_creation_input_tokens, target.cacheWriteInputTokens);
+  target.inputTokens = num(usage.input_tokens) ?? target.inputTokens;
+  target.outputTokens = num(usage.output_tokens) ?? target.outputTokens;
+  target.cacheReadInputTokens = num(usage.cache_read_input_tokens) ?? target.cacheReadInputTokens;
+  target.cacheWriteInputTokens = num(usage.cache_creation_input_tokens) ?? target.cacheWriteInputTokens;
   const creation = obj(usage.cache_creation);
   collect(target.metadata, [
     ["web_search_requests", obj(usage.server_tool_use)?.web_search_requests],
@@ -17,37 +21,34 @@ function mergeUsage(target: TokenUsage, usage: Json): void {
   ]);
 }
 
-function emptyUsage(id: string): TokenUsage {
-  return {
-    providerResponseId: id,
-    inputTokens: null,
-    outputTokens: null,
-    cacheReadInputTokens: null,
-    cacheWriteInputTokens: null,
-    metadata: {},
-  };
-}
-
-interface PendingTool {
+/** A `tool_use` content block being streamed: its input arrives as `input_json_delta` fragments. */
+interface StreamedToolUse {
   id: string;
   name: string;
-  initial: string;
-  json: string;
+  /** The `input` of `content_block_start` (always `{}` from the real API), used when no delta came. */
+  initialInput: string;
+  partialJson: string;
 }
 
 function observe(): ResponseObserver {
   let id = "";
   let usage: TokenUsage | null = null;
   let overloaded = false;
-  const blocks = new Map<number, PendingTool>();
-  const finished: ToolCall[] = [];
+  const completed: ToolCall[] = [];
+  const streamed = new Map<number, StreamedToolUse>();
 
   const takeUsage = (value: unknown) => {
-    const u = obj(value);
-    if (!u) return;
-    usage ??= emptyUsage(id);
-    usage.providerResponseId = id;
-    mergeUsage(usage, u);
+    const snapshot = obj(value);
+    if (!snapshot) return;
+    usage ??= {
+      providerResponseId: id,
+      inputTokens: null,
+      outputTokens: null,
+      cacheReadInputTokens: null,
+      cacheWriteInputTokens: null,
+      metadata: {},
+    };
+    mergeUsage(usage, snapshot);
   };
 
   return {
@@ -59,17 +60,17 @@ function observe(): ResponseObserver {
       for (const block of arr(message.content)) {
         const b = obj(block);
         if (b?.type !== "tool_use") continue;
-        finished.push({
+        completed.push({
           tool: str(b.name) ?? "",
           providerToolCallId: str(b.id) ?? "",
           input: JSON.stringify(b.input ?? {}),
         });
       }
     },
+
     onEvent(event: SseEvent) {
       const data = parseJson(event.data);
-      if (!data) return;
-      switch (data.type) {
+      switch (data?.type) {
         case "message_start": {
           const message = obj(data.message);
           id = str(message?.id) ?? id;
@@ -80,19 +81,20 @@ function observe(): ResponseObserver {
           const block = obj(data.content_block);
           const index = num(data.index);
           if (block?.type !== "tool_use" || index === null) break;
-          const initial = obj(block.input);
-          blocks.set(index, {
+          const input = obj(block.input);
+          streamed.set(index, {
             id: str(block.id) ?? "",
             name: str(block.name) ?? "",
-            initial: initial && Object.keys(initial).length > 0 ? JSON.stringify(initial) : "{}",
-            json: "",
+            initialInput: input && Object.keys(input).length > 0 ? JSON.stringify(input) : "{}",
+            partialJson: "",
           });
           break;
         }
         case "content_block_delta": {
           const delta = obj(data.delta);
-          const block = blocks.get(num(data.index) ?? -1);
-          if (block && delta?.type === "input_json_delta") block.json += str(delta.partial_json) ?? "";
+          if (delta?.type !== "input_json_delta") break;
+          const block = streamed.get(num(data.index) ?? -1);
+          if (block) block.partialJson += str(delta.partial_json) ?? "";
           break;
         }
         case "message_delta":
@@ -103,11 +105,13 @@ function observe(): ResponseObserver {
           break;
       }
     },
-    result() {
-      const streamed = [...blocks.entries()]
+
+    result(): ObservedResponse {
+      const fromStream = [...streamed.entries()]
         .sort(([a], [b]) => a - b)
-        .map(([, t]) => ({ tool: t.name, providerToolCallId: t.id, input: t.json || t.initial }));
-      return { usage, toolCalls: [...finished, ...streamed], overloaded };
+        .map(([, t]) => ({ tool: t.name, providerToolCallId: t.id, input: t.partialJson || t.initialInput }));
+      const finalUsage = usage ? { ...usage, providerResponseId: id, metadata: { ...usage.metadata } } : null;
+      return { usage: finalUsage, toolCalls: [...completed, ...fromStream], overloaded };
     },
   };
 }
@@ -118,8 +122,8 @@ export const messagesInterceptor: ApiInterceptor = {
   parseRequest(body) {
     const model = requireModel(body);
     if (typeof model !== "string") return model;
-    const messages = arr(body.messages);
-    const last = obj(messages.at(-1));
+    const last = obj(arr(body.messages).at(-1));
+    // A user turn holding only tool_result blocks has no text block: no prompt.
     const prompt = last?.role === "user" ? lastText(last.content) : null;
     return { model, stream: body.stream === true, prompt };
   },
