@@ -27,3 +27,17 @@ export async function api(
   // biome-ignore lint/suspicious/noExplicitAny: test convenience
   return { status: response.status, headers: response.headers, json: json as any };
 }
+
+/** Creates a user through the API (as an owner) and one API key for it. */
+export async function createUserWithKey(base: string, ownerKey: string, username: string, role: string) {
+  const created = await api(base, "/api/v2/users", {
+    method: "POST",
+    key: ownerKey,
+    body: { username, role },
+  });
+  if (created.status !== 201)
+    throw new Error(`creating ${username}: ${created.status} ${JSON.stringify(created.json)}`);
+  const key = await api(base, `/api/v2/users/${username}/keys`, { method: "POST", key: ownerKey, body: {} });
+  if (key.status !== 201) throw new Error(`key for ${username}: ${key.status} ${JSON.stringify(key.json)}`);
+  return { id: created.json.id as string, key: key.json.key as string };
+}

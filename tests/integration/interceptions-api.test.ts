@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Db } from "../../src/db/engine";
 import { interceptions, tokenUsages, toolUsages, userPrompts } from "../../src/db/schema";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
-import { api } from "../helpers/http";
+import { api, createUserWithKey } from "../helpers/http";
 
 type Who = "admin" | "alice" | "bob";
 
@@ -67,21 +67,7 @@ const users: Record<Who, { id: string; key: string }> = {
 };
 let auditorKey = "";
 
-async function makeUser(username: string, role: string) {
-  const created = await api(gw.url, "/api/v2/users", {
-    method: "POST",
-    key: gw.adminKey,
-    body: { username, role },
-  });
-  expect(created.status).toBe(201);
-  const key = await api(gw.url, `/api/v2/users/${username}/keys`, {
-    method: "POST",
-    key: gw.adminKey,
-    body: {},
-  });
-  expect(key.status).toBe(201);
-  return { id: created.json.id as string, key: key.json.key as string };
-}
+const makeUser = (username: string, role: string) => createUserWithKey(gw.url, gw.adminKey, username, role);
 
 function list(key: string | undefined, params: Record<string, string> = {}) {
   return api(gw.url, `/api/v2/aibridge/interceptions?${new URLSearchParams(params)}`, { key });

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/engine";
 import { interceptions } from "../../src/db/schema";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
-import { api } from "../helpers/http";
+import { api, createUserWithKey } from "../helpers/http";
 
 let gw: TestGateway;
 let db: Db;
@@ -16,21 +16,7 @@ let auditorKey = "";
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const T0 = Date.parse("2025-03-01T12:00:00.000Z");
 
-async function makeUser(username: string, role: string) {
-  const created = await api(gw.url, "/api/v2/users", {
-    method: "POST",
-    key: gw.adminKey,
-    body: { username, role },
-  });
-  expect(created.status).toBe(201);
-  const key = await api(gw.url, `/api/v2/users/${username}/keys`, {
-    method: "POST",
-    key: gw.adminKey,
-    body: {},
-  });
-  expect(key.status).toBe(201);
-  return { id: created.json.id as string, key: key.json.key as string };
-}
+const makeUser = (username: string, role: string) => createUserWithKey(gw.url, gw.adminKey, username, role);
 
 function row(initiatorId: string, model: string, ended = true) {
   const startedAt = new Date(T0);

@@ -1,28 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
-import { api } from "../helpers/http";
+import { api, createUserWithKey } from "../helpers/http";
 
 let gw: TestGateway;
 let memberA: { id: string; key: string };
 let memberB: { id: string; key: string };
 let auditorKey: string;
 
-async function makeUser(username: string, role: string) {
-  const created = await api(gw.url, "/api/v2/users", {
-    method: "POST",
-    key: gw.adminKey,
-    body: { username, role },
-  });
-  expect(created.status).toBe(201);
-  const key = await api(gw.url, `/api/v2/users/${username}/keys`, {
-    method: "POST",
-    key: gw.adminKey,
-    body: {},
-  });
-  expect(key.status).toBe(201);
-  return { id: created.json.id as string, key: key.json.key as string };
-}
+const makeUser = (username: string, role: string) => createUserWithKey(gw.url, gw.adminKey, username, role);
 
 beforeAll(async () => {
   gw = await startTestGateway();
