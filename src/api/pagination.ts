@@ -1,4 +1,6 @@
 /** Validation of the management API's `limit`, `offset` and `after_id` query parameters (SPEC §9). Pure. */
+
+import { isUuid } from "../db/uuid";
 import type { Validation } from "./errors";
 
 export interface RawPagination {
@@ -19,7 +21,6 @@ export const MAX_OFFSET = 2 ** 31 - 1;
 const INVALID_MESSAGE = "Query parameters have invalid values.";
 const BOTH_CURSORS_DETAIL = "Cannot use both after_id and offset pagination in the same request.";
 const DIGITS = /^[0-9]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `after_id` is only read when `opts.allowCursor` (the models list has no cursor). */
 export function parsePagination(raw: RawPagination, opts: { allowCursor: boolean }): PaginationResult {
@@ -51,7 +52,7 @@ export function parsePagination(raw: RawPagination, opts: { allowCursor: boolean
 
   let afterId: string | null = null;
   if (opts.allowCursor && raw.after_id !== undefined && raw.after_id !== "") {
-    if (UUID.test(raw.after_id)) afterId = raw.after_id.toLowerCase();
+    if (isUuid(raw.after_id)) afterId = raw.after_id.toLowerCase();
     else validations.push({ field: "after_id", detail: `after_id must be a UUID; got "${raw.after_id}".` });
   }
 

@@ -6,6 +6,8 @@
  * term, shell-style, and are removed: `model:"gpt 4"`, `"model":x` and `"a b"` all work. There is no
  * escape character, so a literal `"` cannot be searched for; `\` is an ordinary character.
  */
+
+import { isUuid } from "../db/uuid";
 import type { Validation } from "./errors";
 
 export type { Validation } from "./errors";
@@ -37,7 +39,6 @@ const INTERCEPTION_KEYS = [
 ] as const;
 type InterceptionKey = (typeof INTERCEPTION_KEYS)[number];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const TIME_EXAMPLE = "2025-01-02T15:04:05Z";
@@ -217,7 +218,7 @@ function parseInterceptionValue(key: InterceptionKey, value: string): ParsedValu
           },
         };
       }
-      if (UUID.test(value)) {
+      if (isUuid(value)) {
         const id = value.toLowerCase();
         return {
           canonical: `id:${id}`,

@@ -4,21 +4,12 @@ import { providerError } from "./error-response";
 import type { Flight } from "./flight";
 import { clientResponseHeaders } from "./headers";
 import type { InterceptionLog } from "./interception-log";
+import { concatBytes } from "./read-body";
 import { relayBody } from "./relay";
 import { SseParser } from "./sse";
 import { callUpstream, serverTiming } from "./upstream";
 
 const MAX_JSON_COPY_BYTES = 64 * 1024 * 1024;
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
 
 /**
  * The last step for intercepted routes: commit the interception, forward, relay the answer as it
@@ -64,7 +55,7 @@ export function forwardIntercepted(deps: {
       parser?.end();
       if (jsonChunks) {
         try {
-          observer.onJson(JSON.parse(new TextDecoder().decode(concat(jsonChunks, jsonSize))));
+          observer.onJson(JSON.parse(new TextDecoder().decode(concatBytes(jsonChunks, jsonSize))));
         } catch {
           // Not JSON after all: nothing to extract.
         }

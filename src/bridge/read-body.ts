@@ -14,7 +14,11 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
     if (size > limit) throw new BodyTooLargeError();
     chunks.push(chunk);
   }
-  if (chunks.length === 1) return chunks[0]!;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks, size);
+}
+
+/** Joins byte chunks whose total length is `size` into one array. */
+export function concatBytes(chunks: Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -2,15 +2,10 @@ import { and, asc, count, eq, or, sql } from "drizzle-orm";
 
 import type { Db } from "./engine";
 import { apiKeys, type Role, type UserStatus, users } from "./schema";
+import { isUuid } from "./uuid";
 
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(text: string): boolean {
-  return UUID.test(text);
-}
 
 export class UsernameTakenError extends Error {}
 
