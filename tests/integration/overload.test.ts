@@ -32,7 +32,9 @@ describe("concurrency cap", () => {
       });
       return pending;
     };
+    // One at a time, so that streams[i] is the upstream of the i-th response.
     const p1 = open();
+    await waitFor(() => next === 1);
     const p2 = open();
     await waitFor(() => next === 2);
     for (const s of streams) s.write('data: {"id":"c","choices":[]}\n\n');
