@@ -7,8 +7,8 @@ import {
   gte,
   inArray,
   isNotNull,
-  isNull,
   like,
+  lt,
   lte,
   type SQL,
   sql,
@@ -16,7 +16,17 @@ import {
 import { alias } from "drizzle-orm/pg-core";
 
 import type { Db } from "./engine";
-import { interceptions, type Role, tokenUsages, toolUsages, userPrompts, users } from "./schema";
+import { resultRows } from "./migrate";
+import {
+  initiatorInterceptionCounts,
+  interceptionCounts,
+  interceptions,
+  type Role,
+  tokenUsages,
+  toolUsages,
+  userPrompts,
+  users,
+} from "./schema";
 
 /** Who is reading: the authorization filter is derived from this alone. */
 export interface Reader {
@@ -95,20 +105,61 @@ function readableMatching(reader: Reader, c: InterceptionConditions): SQL | unde
   );
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
 /**
- * How many finished rows match, as count(matching) − count(matching and in flight): `ended_at` is in
- * no index but the small partial one of in-flight rows, so counting finished rows directly reads the
- * heap, while both halves here can usually be answered from indexes alone.
+ * How many finished rows match. Whole UTC buckets come from a rollup kept exact by triggers
+ * (drizzle/0002): hours over every initiator, or days of one initiator when the count is limited
+ * to one (a member, or an `initiator` filter). Only the partial buckets at the ends of a time range
+ * are counted in `aibridge_interceptions` itself, so the cost no longer grows with the rows matched.
  */
-function countFinished(db: Db, matching: SQL | undefined) {
-  const inFlight = db
-    .select({ n: count() })
-    .from(interceptions)
-    .where(and(matching, isNull(interceptions.endedAt)));
-  return db
-    .select({ n: sql<number>`count(*) - ${inFlight}`.mapWith(Number) })
-    .from(interceptions)
-    .where(matching);
+async function countFinished(db: Db, reader: Reader, c: InterceptionConditions): Promise<number> {
+  const initiators = [c.initiatorId, readableBy(reader) ? reader.userId : undefined].filter(
+    (id): id is string => id !== undefined,
+  );
+  const byInitiator = initiators.length > 0;
+  const rollup = byInitiator ? initiatorInterceptionCounts : interceptionCounts;
+  const width = byInitiator ? DAY_MS : HOUR_MS;
+  // Buckets in [lo, hi) lie wholly inside [startedAfter, startedBefore]; null = unbounded.
+  const lo = c.startedAfter && new Date(Math.ceil(c.startedAfter.getTime() / width) * width);
+  const hi = c.startedBefore && new Date(Math.floor(c.startedBefore.getTime() / width) * width);
+  const exact = (from: Date | undefined, before: Date | undefined, until: Date | undefined) =>
+    db
+      .select({ n: count() })
+      .from(interceptions)
+      .where(
+        and(
+          isNotNull(interceptions.endedAt),
+          readableMatching(reader, { ...c, startedAfter: undefined, startedBefore: undefined }),
+          from === undefined ? undefined : gte(interceptions.startedAt, from),
+          before === undefined ? undefined : lt(interceptions.startedAt, before),
+          until === undefined ? undefined : lte(interceptions.startedAt, until),
+        ),
+      );
+  let total: SQL;
+  if (lo && hi && lo >= hi) {
+    total = sql`(${exact(c.startedAfter, undefined, c.startedBefore)})`;
+  } else {
+    const whole = db
+      .select({ n: sql`coalesce(sum(${rollup.interceptions}), 0)` })
+      .from(rollup)
+      .where(
+        and(
+          ...initiators.map((id) => eq(initiatorInterceptionCounts.initiatorId, id)),
+          c.provider === undefined ? undefined : eq(rollup.provider, c.provider),
+          c.model === undefined ? undefined : eq(rollup.model, c.model),
+          c.client === undefined ? undefined : eq(rollup.client, c.client),
+          lo ? gte(rollup.bucket, lo) : undefined,
+          hi ? lt(rollup.bucket, hi) : undefined,
+        ),
+      );
+    const head = lo && c.startedAfter! < lo ? sql` + (${exact(c.startedAfter, lo, undefined)})` : sql``;
+    const tail = hi ? sql` + (${exact(hi, undefined, c.startedBefore)})` : sql``;
+    total = sql`(${whole})${head}${tail}`;
+  }
+  const [row] = resultRows<{ n: string | number }>(await db.execute(sql`SELECT ${total} AS n`));
+  return Number(row?.n ?? 0);
 }
 
 const cursorRow = alias(interceptions, "cursor_row");
@@ -183,7 +234,7 @@ export async function listInterceptions(
 ): Promise<{ count: number; results: InterceptionWithChildren[] }> {
   const matching = readableMatching(reader, conditions);
   const finished = and(isNotNull(interceptions.endedAt), matching);
-  const [cursorOk, rows, totals] = await Promise.all([
+  const [cursorOk, rows, total] = await Promise.all([
     page.afterId === null ? true : cursorIsListable(db, reader, page.afterId),
     db
       .select({
@@ -206,7 +257,7 @@ export async function listInterceptions(
       .orderBy(desc(interceptions.startedAt), desc(interceptions.id))
       .limit(page.limit)
       .offset(page.offset),
-    countFinished(db, matching),
+    countFinished(db, reader, conditions),
   ]);
   if (!cursorOk) throw new UnknownCursorError(`No AI Bridge interception "${page.afterId}" can be listed.`);
 
@@ -215,7 +266,7 @@ export async function listInterceptions(
     rows.map((r) => r.id),
   );
   return {
-    count: totals[0]?.n ?? 0,
+    count: total,
     results: rows.map((r) => ({
       ...r,
       // Only finished rows are listed; the column type just does not know it.

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -6,6 +5,7 @@ import {
   index,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -83,14 +83,14 @@ export const interceptions = pgTable(
     index("aibridge_interceptions_model_pattern_idx").using("btree", t.model.op("text_pattern_ops")),
     index("aibridge_interceptions_provider_idx").on(t.provider),
     index("aibridge_interceptions_client_idx").on(t.client),
-    index("aibridge_interceptions_unended_idx").on(t.startedAt).where(sql`${t.endedAt} IS NULL`),
   ],
 );
 
-const interceptionId = () =>
-  uuid("interception_id")
-    .notNull()
-    .references(() => interceptions.id, { onDelete: "cascade" });
+/**
+ * Child rows name their interception without a foreign key (as the reference does): checking one
+ * per inserted row costs more than the rest of the insert. Retention deletes children explicitly.
+ */
+const interceptionId = () => uuid("interception_id").notNull();
 
 export const tokenUsages = pgTable(
   "aibridge_token_usages",
@@ -139,4 +139,51 @@ export const toolUsages = pgTable(
   (t) => [index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId)],
 );
 
-export const schema = { users, apiKeys, interceptions, tokenUsages, userPrompts, toolUsages };
+const finishedCount = () => bigint("interceptions", { mode: "number" }).notNull();
+
+/**
+ * Finished interceptions per UTC hour and (provider, model, client), kept exact by triggers on
+ * `aibridge_interceptions` (drizzle/0002). Counting a listing sums whole hours here and counts only
+ * the partial hours at the ends of a time range in the table itself.
+ */
+export const interceptionCounts = pgTable(
+  "aibridge_interception_counts",
+  {
+    bucket: at("bucket").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    client: text("client").notNull(),
+    interceptions: finishedCount(),
+  },
+  (t) => [primaryKey({ name: "aibridge_interception_counts_pk", columns: [t.bucket, t.provider, t.model, t.client] })],
+);
+
+/** The same per initiator and UTC day: a member's (or an `initiator:` filtered) count. */
+export const initiatorInterceptionCounts = pgTable(
+  "aibridge_interception_counts_by_initiator",
+  {
+    initiatorId: uuid("initiator_id").notNull(),
+    bucket: at("bucket").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    client: text("client").notNull(),
+    interceptions: finishedCount(),
+  },
+  (t) => [
+    primaryKey({
+      name: "aibridge_interception_counts_by_initiator_pk",
+      columns: [t.initiatorId, t.bucket, t.provider, t.model, t.client],
+    }),
+  ],
+);
+
+export const schema = {
+  users,
+  apiKeys,
+  interceptions,
+  tokenUsages,
+  userPrompts,
+  toolUsages,
+  interceptionCounts,
+  initiatorInterceptionCounts,
+};

@@ -1,22 +1,33 @@
 import { inArray, lt } from "drizzle-orm";
 
 import type { Db } from "../db/engine";
-import { interceptions } from "../db/schema";
+import { interceptions, tokenUsages, toolUsages, userPrompts } from "../db/schema";
 
-/** Deletes interceptions (children cascade) started before the cutoff, in bounded batches. */
+/** Deletes interceptions started before the cutoff and their children, in bounded batches. */
 export async function deleteExpiredInterceptions(db: Db, cutoff: Date, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
-    const victims = db
-      .select({ id: interceptions.id })
-      .from(interceptions)
-      .where(lt(interceptions.startedAt, cutoff))
-      .limit(batch);
-    const deleted = await db
-      .delete(interceptions)
-      .where(inArray(interceptions.id, victims))
-      .returning({ id: interceptions.id });
-    total += deleted.length;
-    if (deleted.length < batch) return total;
+    const deleted = await db.transaction(async (tx) => {
+      const victims = tx
+        .select({ id: interceptions.id })
+        .from(interceptions)
+        .where(lt(interceptions.startedAt, cutoff))
+        .limit(batch);
+      const ids = (
+        await tx
+          .delete(interceptions)
+          .where(inArray(interceptions.id, victims))
+          .returning({ id: interceptions.id })
+      ).map((r) => r.id);
+      if (ids.length > 0) {
+        // Children have no foreign key (see schema.ts), so they go explicitly, in the same transaction.
+        await tx.delete(tokenUsages).where(inArray(tokenUsages.interceptionId, ids));
+        await tx.delete(userPrompts).where(inArray(userPrompts.interceptionId, ids));
+        await tx.delete(toolUsages).where(inArray(toolUsages.interceptionId, ids));
+      }
+      return ids.length;
+    });
+    total += deleted;
+    if (deleted < batch) return total;
   }
 }

@@ -1,27 +1,107 @@
 import { sql } from "drizzle-orm";
 
 import type { Db } from "../db/engine";
-import { interceptions, tokenUsages, toolUsages, userPrompts } from "../db/schema";
 import type { InterceptionRecord, PendingBatch } from "./records";
 
-export async function insertInterceptions(db: Db, rows: InterceptionRecord[]): Promise<void> {
-  await db.insert(interceptions).values(rows);
+/*
+ * The two statements on the recording hot path. Each has one fixed text and one JSON parameter
+ * holding every row, whatever the batch size: the driver and the server parse one value per batch,
+ * instead of a statement with a placeholder per column and row, shaped by the row count.
+ */
+
+const insertInterceptionsSql = (rows: string) => sql`
+INSERT INTO aibridge_interceptions (id, initiator_id, api_key_id, provider, model, client, client_session_id,
+  user_agent, metadata, credential_kind, credential_hint, started_at)
+SELECT id, initiator_id, api_key_id, provider, model, client, client_session_id,
+  user_agent, metadata, credential_kind, credential_hint, started_at
+FROM json_populate_recordset(NULL::aibridge_interceptions, ${rows}::text::json)`;
+
+/** Children first, then the ends, in one statement: an ended interception always has its rows. */
+const writeBatchSql = (batch: string) => sql`
+WITH batch AS (SELECT ${batch}::text::json AS b),
+usages AS (
+  INSERT INTO aibridge_token_usages (id, interception_id, provider_response_id, input_tokens, output_tokens,
+    cache_read_input_tokens, cache_write_input_tokens, metadata, created_at)
+  SELECT r.id, r.interception_id, r.provider_response_id, r.input_tokens, r.output_tokens,
+    r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at
+  FROM batch, json_populate_recordset(NULL::aibridge_token_usages, b->'token_usages') r
+),
+prompts AS (
+  INSERT INTO aibridge_user_prompts (id, interception_id, provider_response_id, prompt, metadata, created_at)
+  SELECT r.id, r.interception_id, r.provider_response_id, r.prompt, r.metadata, r.created_at
+  FROM batch, json_populate_recordset(NULL::aibridge_user_prompts, b->'user_prompts') r
+),
+tools AS (
+  INSERT INTO aibridge_tool_usages (id, interception_id, provider_response_id, server_url, tool,
+    provider_tool_call_id, input, injected, invocation_error, metadata, created_at)
+  SELECT r.id, r.interception_id, r.provider_response_id, r.server_url, r.tool,
+    r.provider_tool_call_id, r.input, r.injected, r.invocation_error, r.metadata, r.created_at
+  FROM batch, json_populate_recordset(NULL::aibridge_tool_usages, b->'tool_usages') r
+)
+UPDATE aibridge_interceptions i SET ended_at = e.ended_at
+FROM batch, json_populate_recordset(NULL::aibridge_interceptions, b->'ends') e
+WHERE i.id = e.id`;
+
+function interceptionJson(r: InterceptionRecord) {
+  return {
+    id: r.id,
+    initiator_id: r.initiatorId,
+    api_key_id: r.apiKeyId,
+    provider: r.provider,
+    model: r.model,
+    client: r.client,
+    client_session_id: r.clientSessionId ?? null,
+    user_agent: r.userAgent ?? "",
+    metadata: r.metadata ?? {},
+    credential_kind: r.credentialKind,
+    credential_hint: r.credentialHint,
+    started_at: r.startedAt,
+  };
 }
 
-/** Writes children before the ends in one transaction: an ended interception always has its rows. */
+// Child ids are UUIDv7: time-ordered keys append to their indexes instead of landing anywhere.
+function batchJson(batch: PendingBatch) {
+  return {
+    token_usages: batch.tokenUsages.map((r) => ({
+      id: r.id ?? Bun.randomUUIDv7(),
+      interception_id: r.interceptionId,
+      provider_response_id: r.providerResponseId ?? "",
+      input_tokens: r.inputTokens ?? null,
+      output_tokens: r.outputTokens ?? null,
+      cache_read_input_tokens: r.cacheReadInputTokens ?? null,
+      cache_write_input_tokens: r.cacheWriteInputTokens ?? null,
+      metadata: r.metadata ?? {},
+      created_at: r.createdAt,
+    })),
+    user_prompts: batch.userPrompts.map((r) => ({
+      id: r.id ?? Bun.randomUUIDv7(),
+      interception_id: r.interceptionId,
+      provider_response_id: r.providerResponseId ?? "",
+      prompt: r.prompt,
+      metadata: r.metadata ?? {},
+      created_at: r.createdAt,
+    })),
+    tool_usages: batch.toolUsages.map((r) => ({
+      id: r.id ?? Bun.randomUUIDv7(),
+      interception_id: r.interceptionId,
+      provider_response_id: r.providerResponseId ?? "",
+      server_url: r.serverUrl ?? null,
+      tool: r.tool,
+      provider_tool_call_id: r.providerToolCallId ?? "",
+      input: r.input,
+      injected: r.injected ?? false,
+      invocation_error: r.invocationError ?? null,
+      metadata: r.metadata ?? {},
+      created_at: r.createdAt,
+    })),
+    ends: batch.ends.map((e) => ({ id: e.id, ended_at: e.endedAt })),
+  };
+}
+
+export async function insertInterceptions(db: Db, rows: InterceptionRecord[]): Promise<void> {
+  await db.execute(insertInterceptionsSql(JSON.stringify(rows.map(interceptionJson))));
+}
+
 export async function writeBatch(db: Db, batch: PendingBatch): Promise<void> {
-  await db.transaction(async (tx) => {
-    if (batch.tokenUsages.length) await tx.insert(tokenUsages).values(batch.tokenUsages);
-    if (batch.userPrompts.length) await tx.insert(userPrompts).values(batch.userPrompts);
-    if (batch.toolUsages.length) await tx.insert(toolUsages).values(batch.toolUsages);
-    if (batch.ends.length) {
-      const values = sql.join(
-        batch.ends.map((e) => sql`(${e.id}::uuid, ${e.endedAt.toISOString()}::timestamptz)`),
-        sql`, `,
-      );
-      await tx.execute(
-        sql`UPDATE ${interceptions} SET ended_at = v.ended_at FROM (VALUES ${values}) AS v(id, ended_at) WHERE ${interceptions.id} = v.id`,
-      );
-    }
-  });
+  await db.execute(writeBatchSql(JSON.stringify(batchJson(batch))));
 }
