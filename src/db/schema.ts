@@ -155,7 +155,12 @@ export const interceptionCounts = pgTable(
     client: text("client").notNull(),
     interceptions: finishedCount(),
   },
-  (t) => [primaryKey({ name: "aibridge_interception_counts_pk", columns: [t.bucket, t.provider, t.model, t.client] })],
+  (t) => [
+    primaryKey({
+      name: "aibridge_interception_counts_pk",
+      columns: [t.bucket, t.provider, t.model, t.client],
+    }),
+  ],
 );
 
 /** The same per initiator and UTC day: a member's (or an `initiator:` filtered) count. */

@@ -202,11 +202,15 @@ describe("finished-interception counts", () => {
   }, 60_000);
 
   test("updates that move a finished row to another key, and deletes, keep the counts exact", async () => {
-    await db.execute(sql`UPDATE aibridge_interceptions SET model = 'o3-mini' WHERE model = 'o3' AND client = 'Codex'`);
+    await db.execute(
+      sql`UPDATE aibridge_interceptions SET model = 'o3-mini' WHERE model = 'o3' AND client = 'Codex'`,
+    );
     await db.execute(
       sql`UPDATE aibridge_interceptions SET started_at = started_at + interval '90 minutes' WHERE provider = 'anthropic' AND client = 'Unknown'`,
     );
-    await db.execute(sql`DELETE FROM aibridge_interceptions WHERE client = 'Claude Code' AND model = 'gpt-4o'`);
+    await db.execute(
+      sql`DELETE FROM aibridge_interceptions WHERE client = 'Claude Code' AND model = 'gpt-4o'`,
+    );
     await expectRollupsExact();
     await expectCountsMatch(60);
   }, 60_000);
