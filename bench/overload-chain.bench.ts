@@ -53,7 +53,7 @@ function simulateRequest(n: number): void {
     refused++;
     return;
   }
-  const decision = rateLimiter.check(rateLimitKey(headerSets[caller]!, ips[caller]!));
+  const decision = rateLimiter.check(rateLimitKey(headerSets[caller]!, () => ips[caller]!));
   if (!decision.allowed) {
     refused++;
     slot.release();

@@ -1,3 +1,5 @@
+import type { Server } from "bun";
+
 import { Elysia } from "elysia";
 
 import { managementErrors } from "./api/error-handler";
@@ -15,7 +17,7 @@ import { Flight } from "./bridge/flight";
 import { forwardIntercepted } from "./bridge/forward-intercepted";
 import { forwardPassthrough } from "./bridge/forward-passthrough";
 import { InterceptionLog } from "./bridge/interception-log";
-import type { Provider } from "./bridge/providers/types";
+import type { Provider, RouteMatch } from "./bridge/providers/types";
 import { routeHook } from "./bridge/route-hook";
 import type { Db } from "./db/engine";
 import type { Logger } from "./observability/logger";
@@ -44,10 +46,51 @@ export interface AppDeps {
 }
 
 const DATA_PLANE_PREFIX = "/api/v2/aibridge";
+const DATA_PLANE_ROUTE = `${DATA_PLANE_PREFIX}/:provider/*`;
+
+/** What every data-plane hook may read; each takes the part it needs. */
+export interface DataPlaneContext {
+  flight: Flight;
+  request: Request;
+  match: RouteMatch | null;
+  intercepted: boolean;
+  clientIp: () => string | null;
+}
+
+type Hook = (ctx: DataPlaneContext) => Response | undefined | Promise<Response | undefined>;
+
+/** Provider, path and query from the raw URL: the path goes upstream exactly as the client wrote it. */
+function dataPlaneContext(
+  request: Request,
+  server: Server<unknown>,
+  providers: Map<string, Provider>,
+): DataPlaneContext {
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const queryStart = url.indexOf("?", pathStart);
+  const pathname = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+  const rest = pathname.slice(DATA_PLANE_PREFIX.length + 1);
+  const slash = rest.indexOf("/");
+  const flight = new Flight();
+  flight.providerName = slash < 0 ? rest : rest.slice(0, slash);
+  flight.provider = providers.get(flight.providerName);
+  flight.path = slash < 0 ? "/" : rest.slice(slash);
+  flight.search = queryStart < 0 ? "" : url.slice(queryStart);
+  const match = flight.provider?.match(request.method, flight.path) ?? null;
+  return {
+    flight,
+    request,
+    match,
+    intercepted: match?.kind === "intercepted",
+    clientIp: () => server.requestIP(request)?.address ?? null,
+  };
+}
 
 /**
- * The data plane. Its hooks run in this order for every request (SPEC §6):
+ * The data plane: a plain chain of hooks, in this order for every request (SPEC §6):
  * concurrency → rate limit → authentication → route → circuit breaker → upstream.
+ * It is served by Bun's own router, not through Elysia's per-request pipeline, which would cost a
+ * large share of the gateway's time per request (bench/README.md).
  */
 function dataPlane(deps: AppDeps) {
   const interceptions = new InterceptionLog(deps.recorder, deps.metrics, deps.logger);
@@ -57,59 +100,56 @@ function dataPlane(deps: AppDeps) {
     sendActorHeaders: deps.sendActorHeaders,
   });
   const passthrough = forwardPassthrough({ metrics: deps.metrics, sendActorHeaders: deps.sendActorHeaders });
+  const chain: Hook[] = [
+    concurrencyHook(deps.concurrency, deps.metrics),
+    rateLimitHook(deps.rateLimiter, deps.metrics),
+    authenticationHook(deps.identities, { logger: deps.logger }),
+    routeHook({ allowByok: deps.allowByok }),
+    circuitBreakerHook(deps.breakers, interceptions, deps.metrics, deps.logger),
+  ];
 
-  return new Elysia({ name: "data-plane", prefix: DATA_PLANE_PREFIX })
-    .derive(({ request, params, server }) => {
-      const flight = new Flight();
-      const { provider: name, "*": rest } = params as { provider: string; "*": string };
-      const url = new URL(request.url);
-      flight.providerName = name;
-      flight.provider = deps.providers.get(name);
-      flight.path = `/${rest}`;
-      flight.search = url.search;
-      const match = flight.provider?.match(request.method, flight.path) ?? null;
-      return {
-        flight,
-        match,
-        intercepted: match?.kind === "intercepted",
-        clientIp: server?.requestIP(request)?.address ?? null,
-      };
-    })
-    .onBeforeHandle(concurrencyHook(deps.concurrency, deps.metrics))
-    .onBeforeHandle(rateLimitHook(deps.rateLimiter, deps.metrics))
-    .onBeforeHandle(authenticationHook(deps.identities, { logger: deps.logger }))
-    .onBeforeHandle(routeHook({ allowByok: deps.allowByok }))
-    .onBeforeHandle(circuitBreakerHook(deps.breakers, interceptions, deps.metrics, deps.logger))
-    .onAfterResponse(({ flight }) => {
-      if (!flight.slotHandedToBody) flight.releaseSlot();
-    })
-    .onError(({ flight, error, request }) => {
-      deps.logger.error("data-plane request failed", { error, path: new URL(request.url).pathname });
-      if (!flight) return new Response(JSON.stringify({ message: "Internal error." }), { status: 500 });
+  return async (request: Request, server: Server<unknown>): Promise<Response> => {
+    const ctx = dataPlaneContext(request, server, deps.providers);
+    const { flight } = ctx;
+    try {
+      for (const hook of chain) {
+        const outcome = hook(ctx);
+        const refused = outcome instanceof Promise ? await outcome : outcome;
+        if (refused) return refused;
+      }
+      return flight.route?.kind === "intercepted"
+        ? await intercepted(flight, request)
+        : await passthrough(flight, request);
+    } catch (error) {
+      deps.logger.error("data-plane request failed", {
+        error,
+        path: `${DATA_PLANE_PREFIX}/${flight.providerName}${flight.path}`,
+      });
       return providerError(flight, 500, "api", "AI Bridge hit an internal error.");
-    })
-    .all(
-      "/:provider/*",
-      // Must be `async`: Elysia decides from the source whether to await the handler before
-      // running afterResponse hooks.
-      async ({ flight, request }) =>
-        flight.route?.kind === "intercepted"
-          ? await intercepted(flight, request)
-          : await passthrough(flight, request),
-      { parse: "none", detail: { hide: true } },
-    );
+    } finally {
+      // A streamed body holds the slot until it ends; any other answer is complete here.
+      if (!flight.slotHandedToBody) flight.releaseSlot();
+    }
+  };
 }
 
 /** The whole HTTP surface: docs, health, management API and the data plane. */
 export function createApp(deps: AppDeps) {
-  return new Elysia()
-    .use(managementErrors(deps.logger))
-    .use(openapiDocument())
-    .use(swaggerUi())
-    .use(healthRoutes({ ready: deps.ready }))
-    .use(usersApi({ db: deps.db, identities: deps.identities }))
-    .use(aibridgeApi({ db: deps.db, identities: deps.identities }))
-    .use(dataPlane(deps));
+  const dataPlaneHandler = dataPlane(deps);
+  return (
+    new Elysia({ serve: { routes: { [DATA_PLANE_ROUTE]: dataPlaneHandler } } })
+      .use(managementErrors(deps.logger))
+      .use(openapiDocument())
+      .use(swaggerUi())
+      .use(healthRoutes({ ready: deps.ready }))
+      .use(usersApi({ db: deps.db, identities: deps.identities }))
+      .use(aibridgeApi({ db: deps.db, identities: deps.identities }))
+      // What Bun's route pattern does not catch (e.g. a bare `/api/v2/aibridge/openai`).
+      .all(DATA_PLANE_ROUTE, ({ request, server }) => dataPlaneHandler(request, server!), {
+        parse: "none",
+        detail: { hide: true },
+      })
+  );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -11,6 +11,7 @@ import { usersCreateCommand } from "./cli/users-command";
 import { type FlagSpec, parseArgs, UsageError } from "./config/args";
 import { optionsHelp } from "./config/help";
 import { ConfigError, configFlagSpecs, resolveConfig } from "./config/parse";
+import { writeStderr } from "./observability/logger";
 
 const COMMANDS: Command[] = [
   serverCommand,
@@ -73,18 +74,16 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run({ config, flags, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(
+      writeStderr(
         `aibridge: ${error.message}\nRun 'aibridge ${command && command !== serverCommand ? `${command.name} ` : ""}--help' for usage.\n`,
       );
       return 2;
     }
     if (error instanceof CommandError) {
-      process.stderr.write(`aibridge: ${error.message}\n`);
+      writeStderr(`aibridge: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(
-      `aibridge: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    writeStderr(`aibridge: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

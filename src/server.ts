@@ -13,7 +13,7 @@ import { parseAddress } from "./config/parse";
 import type { Database } from "./db/engine";
 import { isMigrated } from "./db/migrate";
 import { countUsers, createUser, UsernameTakenError } from "./db/users";
-import type { Logger } from "./observability/logger";
+import { type Logger, writeStderr } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { startMetricsServer } from "./observability/metrics-server";
 import { ConcurrencyLimiter } from "./overload/concurrency";
@@ -73,7 +73,7 @@ function buildProviders(config: Config): Map<string, Provider> {
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
   const now = options.now ?? Date.now;
-  const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+  const announce = options.announce ?? writeStderr;
   const address = parseAddress(config.httpAddress)!;
   const database = await openMigratedDatabase(config, logger);
   const metrics = createMetrics();
@@ -83,8 +83,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     const bootstrapKey = await bootstrapAdmin(database, announce);
     const recorder = new Recorder({
       writer: {
-        insertInterceptions: (rows) => insertInterceptions(database.db, rows),
-        writeBatch: (batch) => writeBatch(database.db, batch),
+        insertInterceptions: (rows) => insertInterceptions(database, rows),
+        writeBatch: (batch) => writeBatch(database, batch),
       },
       logger,
       metrics,

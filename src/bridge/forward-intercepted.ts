@@ -3,17 +3,22 @@ import { isFailureStatus } from "./circuit-breaker";
 import { providerError } from "./error-response";
 import type { Flight } from "./flight";
 import { clientResponseHeaders } from "./headers";
+import type { ResponseObserver } from "./intercept/types";
 import type { InterceptionLog } from "./interception-log";
-import { concatBytes } from "./read-body";
 import { relayBody } from "./relay";
 import { SseParser } from "./sse";
 import { callUpstream, serverTiming } from "./upstream";
 
+// Larger non-streaming answers are relayed as a stream and not parsed for recording.
 const MAX_JSON_COPY_BYTES = 64 * 1024 * 1024;
 
+const decoder = new TextDecoder();
+
 /**
- * The last step for intercepted routes: commit the interception, forward, relay the answer as it
- * arrives while a parsed copy feeds the recorder (SPEC §8.1).
+ * The last step for intercepted routes: commit the interception, forward, relay the answer while a
+ * parsed copy feeds the recorder (SPEC §8.1). SSE streams are relayed event by event as they
+ * arrive. A non-streaming answer is one JSON document the client can only use whole: it is read
+ * whole (natively, far cheaper than a JS stream per chunk), parsed, and sent in one piece.
  */
 export function forwardIntercepted(deps: {
   interceptions: InterceptionLog;
@@ -46,20 +51,7 @@ export function forwardIntercepted(deps: {
     }
     const { response: upstream, abort, upstreamMs } = result.call;
     const observer = route.interceptor.observe();
-    const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
-    const parser = isSse ? new SseParser((event) => observer.onEvent(event)) : null;
-    let jsonChunks: Uint8Array[] | null = !isSse && upstream.ok ? [] : null;
-    let jsonSize = 0;
-
-    const finish = (error?: string) => {
-      parser?.end();
-      if (jsonChunks) {
-        try {
-          observer.onJson(JSON.parse(new TextDecoder().decode(concatBytes(jsonChunks, jsonSize))));
-        } catch {
-          // Not JSON after all: nothing to extract.
-        }
-      }
+    const finish = (error?: "upstream" | "client disconnected") => {
       const seen = observer.result();
       flight.breakerPermit?.done(isFailureStatus(upstream.status) || seen.overloaded || error === "upstream");
       interceptions.finish(flight, {
@@ -68,7 +60,6 @@ export function forwardIntercepted(deps: {
         toolCalls: seen.toolCalls,
         error: error === "upstream" ? "upstream stream failed" : error,
       });
-      flight.releaseSlot();
     };
 
     const headers = clientResponseHeaders(upstream.headers);
@@ -76,21 +67,34 @@ export function forwardIntercepted(deps: {
       headers.set(name, value);
     });
     headers.set("server-timing", serverTiming(flight, upstreamMs));
+    const init = { status: upstream.status, statusText: upstream.statusText, headers };
     if (!upstream.body) {
       finish();
-      return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
+      return new Response(null, init);
     }
+
+    const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+    const declared = Number(upstream.headers.get("content-length") ?? "0");
+    if (!isSse && declared <= MAX_JSON_COPY_BYTES) {
+      let whole: Uint8Array;
+      try {
+        whole = await upstream.bytes();
+      } catch {
+        const cancelled = request.signal.aborted;
+        finish(cancelled ? "client disconnected" : "upstream");
+        return providerError(flight, 502, "api", "The upstream failed while sending its answer.");
+      }
+      if (upstream.ok && whole.byteLength <= MAX_JSON_COPY_BYTES) observeJson(observer, whole);
+      finish();
+      return new Response(whole, init);
+    }
+
+    const parser = isSse ? new SseParser((event) => observer.onEvent(event)) : null;
     const relayed = relayBody(upstream.body, {
-      onChunk(chunk) {
-        if (parser) parser.push(chunk);
-        else if (jsonChunks) {
-          jsonSize += chunk.byteLength;
-          if (jsonSize > MAX_JSON_COPY_BYTES) jsonChunks = null;
-          else jsonChunks.push(chunk.slice());
-        }
-      },
+      onChunk: parser ? (chunk) => parser.push(chunk) : undefined,
       onEnd(outcome) {
         if (outcome.kind === "cancelled") abort.abort();
+        parser?.end();
         finish(
           outcome.kind === "complete"
             ? undefined
@@ -98,9 +102,18 @@ export function forwardIntercepted(deps: {
               ? "upstream"
               : "client disconnected",
         );
+        flight.releaseSlot();
       },
     });
     flight.slotHandedToBody = true;
-    return new Response(relayed, { status: upstream.status, statusText: upstream.statusText, headers });
+    return new Response(relayed, init);
   };
+}
+
+function observeJson(observer: ResponseObserver, bytes: Uint8Array): void {
+  try {
+    observer.onJson(JSON.parse(decoder.decode(bytes)));
+  } catch {
+    // Not JSON after all: nothing to extract.
+  }
 }

@@ -17,6 +17,13 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema, ExtractTablesWithRe
 export interface Database {
   db: Db;
   engine: "postgres" | "pglite";
+  /**
+   * Runs one statement of fixed text (the recording hot path). On PostgreSQL it is prepared once
+   * per connection, so each later call is a single round trip: no parse, no parameter describe.
+   * `prepare: false` plans it afresh each time instead: a prepared statement settles on a generic
+   * plan after five runs, which for a join could be chosen while the tables are still tiny.
+   */
+  run(statement: string, params: unknown[], options?: { prepare: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,7 +48,14 @@ function openPostgres(url: string, max: number): Database {
     debug: false,
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  return { db, engine: "postgres", close: () => client.end({ timeout: 5 }) };
+  return {
+    db,
+    engine: "postgres",
+    run: async (statement, params, options = { prepare: true }) => {
+      await client.unsafe(statement, params as never[], options);
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
 }
 
 // PGlite's defaults size shared buffers for a server; an embedded gateway needs far less.
@@ -73,6 +87,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     return {
       db,
       engine: "pglite",
+      run: async (statement, params) => {
+        await client.query(statement, params);
+      },
       close: async () => {
         try {
           await client.close();

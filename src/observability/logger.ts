@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
@@ -8,15 +10,42 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+let pendingStderr = "";
+
+function flushStderr(): void {
+  const text = pendingStderr;
+  pendingStderr = "";
+  if (text) process.stderr.write(text);
+}
+
+process.on("exit", () => {
+  const text = pendingStderr;
+  pendingStderr = "";
+  if (!text) return;
+  try {
+    writeSync(2, text);
+  } catch {
+    process.stderr.write(text);
+  }
+});
+
+/**
+ * Writes to stderr once per event-loop turn, however many lines the turn produced: the gateway logs
+ * a line per interception, and a write call per line costs more than the rest of the logging.
+ * Flushed at exit. Everything the process prints on stderr goes through here, to keep its order.
+ */
+export function writeStderr(text: string): void {
+  if (!pendingStderr) setImmediate(flushStderr);
+  pendingStderr += text;
+}
+
 /** Structured logs on stderr (stdout is reserved for command results). */
-export function createLogger(
-  format: "human" | "json",
-  write: (line: string) => void = (line) => process.stderr.write(line),
-): Logger {
+export function createLogger(format: "human" | "json", write: (line: string) => void = writeStderr): Logger {
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     const time = new Date().toISOString();
     if (format === "json") {
-      write(`${JSON.stringify({ time, level, msg, ...fields }, jsonSafe)}\n`);
+      const record = { time, level, msg, ...fields };
+      write(`${needsReplacer(fields) ? JSON.stringify(record, jsonSafe) : JSON.stringify(record)}\n`);
       return;
     }
     const extra = Object.entries(fields)
@@ -30,6 +59,15 @@ export function createLogger(
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
   };
+}
+
+// A replacer is called for every key: only pay for it when a field holds an object or a bigint.
+function needsReplacer(fields: LogFields): boolean {
+  for (const key in fields) {
+    const type = typeof fields[key];
+    if (type === "object" || type === "bigint") return true;
+  }
+  return false;
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {

@@ -10,7 +10,7 @@ export const RATE_LIMITED_BODY = JSON.stringify({
 export interface RateLimitHookContext {
   flight: Flight;
   request: Request;
-  clientIp: string | null;
+  clientIp: () => string | null;
   intercepted: boolean;
 }
 

@@ -42,6 +42,7 @@ interface PendingStart {
 export class Recorder {
   private starts: PendingStart[] = [];
   private startsInFlight = false;
+  private startsScheduled = false;
   private pending: PendingBatch = emptyBatch();
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -68,7 +69,21 @@ export class Recorder {
   startInterception(row: InterceptionRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.starts.push({ row, resolve, reject });
-      if (!this.startsInFlight) queueMicrotask(() => this.commitStarts());
+      this.scheduleStarts();
+    });
+  }
+
+  /**
+   * The commit waits for the end of the current event-loop turn, so that every request that turn
+   * delivered joins it. This matters most for the embedded engine, which runs on this thread: an
+   * INSERT it starts at once would hold back the requests behind it and commit them one by one.
+   */
+  private scheduleStarts(): void {
+    if (this.startsScheduled || this.startsInFlight) return;
+    this.startsScheduled = true;
+    setImmediate(() => {
+      this.startsScheduled = false;
+      void this.commitStarts();
     });
   }
 
@@ -85,7 +100,7 @@ export class Recorder {
       for (const s of group) s.reject(error);
     } finally {
       this.startsInFlight = false;
-      if (this.starts.length > 0) void this.commitStarts();
+      if (this.starts.length > 0) this.scheduleStarts();
     }
   }
 

@@ -1,45 +1,46 @@
-import { sql } from "drizzle-orm";
-
-import type { Db } from "../db/engine";
+import type { Database } from "../db/engine";
 import type { InterceptionRecord, PendingBatch } from "./records";
 
 /*
  * The two statements on the recording hot path. Each has one fixed text and one JSON parameter
  * holding every row, whatever the batch size: the driver and the server parse one value per batch,
- * instead of a statement with a placeholder per column and row, shaped by the row count.
+ * instead of a statement with a placeholder per column and row, shaped by the row count, and the
+ * text is prepared once (see Database.run).
  */
 
-const insertInterceptionsSql = (rows: string) => sql`
+const INSERT_INTERCEPTIONS = `
 INSERT INTO aibridge_interceptions (id, initiator_id, api_key_id, provider, model, client, client_session_id,
   user_agent, metadata, credential_kind, credential_hint, started_at)
 SELECT id, initiator_id, api_key_id, provider, model, client, client_session_id,
   user_agent, metadata, credential_kind, credential_hint, started_at
-FROM json_populate_recordset(NULL::aibridge_interceptions, ${rows}::text::json)`;
+FROM json_populate_recordset(NULL::aibridge_interceptions, $1::text::json)`;
 
-/** Children first, then the ends, in one statement: an ended interception always has its rows. */
-const writeBatchSql = (batch: string) => sql`
-WITH batch AS (SELECT ${batch}::text::json AS b),
-usages AS (
+/**
+ * Children first, then the ends, in one statement (one transaction): an ended interception always
+ * has its rows. One JSON parameter per table, so that each is parsed once.
+ */
+const WRITE_BATCH = `
+WITH usages AS (
   INSERT INTO aibridge_token_usages (id, interception_id, provider_response_id, input_tokens, output_tokens,
     cache_read_input_tokens, cache_write_input_tokens, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.input_tokens, r.output_tokens,
     r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at
-  FROM batch, json_populate_recordset(NULL::aibridge_token_usages, b->'token_usages') r
+  FROM json_populate_recordset(NULL::aibridge_token_usages, $1::text::json) r
 ),
 prompts AS (
   INSERT INTO aibridge_user_prompts (id, interception_id, provider_response_id, prompt, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.prompt, r.metadata, r.created_at
-  FROM batch, json_populate_recordset(NULL::aibridge_user_prompts, b->'user_prompts') r
+  FROM json_populate_recordset(NULL::aibridge_user_prompts, $2::text::json) r
 ),
 tools AS (
   INSERT INTO aibridge_tool_usages (id, interception_id, provider_response_id, server_url, tool,
     provider_tool_call_id, input, injected, invocation_error, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.server_url, r.tool,
     r.provider_tool_call_id, r.input, r.injected, r.invocation_error, r.metadata, r.created_at
-  FROM batch, json_populate_recordset(NULL::aibridge_tool_usages, b->'tool_usages') r
+  FROM json_populate_recordset(NULL::aibridge_tool_usages, $3::text::json) r
 )
 UPDATE aibridge_interceptions i SET ended_at = e.ended_at
-FROM batch, json_populate_recordset(NULL::aibridge_interceptions, b->'ends') e
+FROM json_populate_recordset(NULL::aibridge_interceptions, $4::text::json) e
 WHERE i.id = e.id`;
 
 function interceptionJson(r: InterceptionRecord) {
@@ -60,9 +61,9 @@ function interceptionJson(r: InterceptionRecord) {
 }
 
 // Child ids are UUIDv7: time-ordered keys append to their indexes instead of landing anywhere.
-function batchJson(batch: PendingBatch) {
-  return {
-    token_usages: batch.tokenUsages.map((r) => ({
+function batchParams(batch: PendingBatch): string[] {
+  return [
+    batch.tokenUsages.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
       interception_id: r.interceptionId,
       provider_response_id: r.providerResponseId ?? "",
@@ -73,7 +74,7 @@ function batchJson(batch: PendingBatch) {
       metadata: r.metadata ?? {},
       created_at: r.createdAt,
     })),
-    user_prompts: batch.userPrompts.map((r) => ({
+    batch.userPrompts.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
       interception_id: r.interceptionId,
       provider_response_id: r.providerResponseId ?? "",
@@ -81,7 +82,7 @@ function batchJson(batch: PendingBatch) {
       metadata: r.metadata ?? {},
       created_at: r.createdAt,
     })),
-    tool_usages: batch.toolUsages.map((r) => ({
+    batch.toolUsages.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
       interception_id: r.interceptionId,
       provider_response_id: r.providerResponseId ?? "",
@@ -94,14 +95,15 @@ function batchJson(batch: PendingBatch) {
       metadata: r.metadata ?? {},
       created_at: r.createdAt,
     })),
-    ends: batch.ends.map((e) => ({ id: e.id, ended_at: e.endedAt })),
-  };
+    batch.ends.map((e) => ({ id: e.id, ended_at: e.endedAt })),
+  ].map((rows) => JSON.stringify(rows));
 }
 
-export async function insertInterceptions(db: Db, rows: InterceptionRecord[]): Promise<void> {
-  await db.execute(insertInterceptionsSql(JSON.stringify(rows.map(interceptionJson))));
+export function insertInterceptions(database: Database, rows: InterceptionRecord[]): Promise<void> {
+  return database.run(INSERT_INTERCEPTIONS, [JSON.stringify(rows.map(interceptionJson))]);
 }
 
-export async function writeBatch(db: Db, batch: PendingBatch): Promise<void> {
-  await db.execute(writeBatchSql(JSON.stringify(batchJson(batch))));
+export function writeBatch(database: Database, batch: PendingBatch): Promise<void> {
+  // Unprepared: its join is planned for the table as it is now (see Database.run).
+  return database.run(WRITE_BATCH, batchParams(batch), { prepare: false });
 }

@@ -55,7 +55,7 @@ describe("rate-limit hook", () => {
     const ctx = (intercepted: boolean) => ({
       flight: flightFor(),
       request: request({ "x-api-key": AIB }),
-      clientIp: "1.2.3.4",
+      clientIp: () => "1.2.3.4",
       intercepted,
     });
     expect(hook(ctx(false))).toBeUndefined();

@@ -6,7 +6,7 @@ const KEY = "abcdefghij-0123456789abcdefghijkl";
 const OTHER = "zyxwvutsrq-0123456789abcdefghijkl";
 
 function keyOf(init: Record<string, string>, ip: string | null = "10.0.0.1"): string {
-  return rateLimitKey(new Headers(init), ip);
+  return rateLimitKey(new Headers(init), () => ip);
 }
 
 describe("rateLimitKey", () => {
