@@ -125,6 +125,27 @@ async function fill(): Promise<void> {
   }
 }
 
+/** Listing counts come from the trigger-kept rollups (drizzle/0002): both must match the table. */
+async function checkRollups(): Promise<void> {
+  const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`
+      SELECT (SELECT count(*) FROM aibridge_interceptions WHERE ended_at IS NOT NULL)::text AS finished,
+             (SELECT coalesce(sum(interceptions), 0) FROM aibridge_interception_counts)::text AS hourly,
+             (SELECT coalesce(sum(interceptions), 0) FROM aibridge_interception_counts_by_initiator)::text
+               AS by_initiator`;
+    const { finished, hourly, by_initiator } = row!;
+    if (hourly !== finished || by_initiator !== finished) {
+      throw new Error(
+        `rollups count ${hourly} (hourly) and ${by_initiator} (per initiator), table ${finished}`,
+      );
+    }
+    console.log(`rollups agree with the table: ${finished} finished interceptions`);
+  } finally {
+    await sql.end();
+  }
+}
+
 interface Timing {
   name: string;
   path: string;
@@ -185,6 +206,7 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger: silentLogger, announce: () => {} });
   try {
     if (existing < ROWS) await fill();
+    await checkRollups();
     const db = server.database.db;
     const admin = (await findUser(db, "admin"))!;
     const member = (await findUser(db, "user0042"))!;
@@ -217,7 +239,7 @@ async function main(): Promise<void> {
       ["filtered page: initiator", `${list}?q=${q("initiator:user0042")}`, ownerKey],
       ["first page (member: own rows only)", list, memberKey],
       [`deep cursor page (after row ${Math.floor(ROWS * 0.9)})`, `${list}?after_id=${deep!.id}`, ownerKey],
-      ["models, prefix", `/api/v2/aibridge/models?q=${q("claude-")}`, ownerKey],
+      ["models: prefix claude-", `/api/v2/aibridge/models?q=${q("claude-")}`, ownerKey],
     ];
 
     const loadBefore = loadavg()[0]!.toFixed(2);

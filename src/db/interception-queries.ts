@@ -4,10 +4,11 @@ import {
   count,
   desc,
   eq,
+  exists,
+  gt,
   gte,
   inArray,
   isNotNull,
-  like,
   lt,
   lte,
   type SQL,
@@ -278,9 +279,52 @@ export async function listInterceptions(
   };
 }
 
+const nextRow = alias(interceptions, "next_row");
+const modelRow = alias(interceptions, "model_row");
+const candidateModel = sql`candidates.model`;
+
+/** Undoes the API's LIKE escaping (a backslash before `\\`, `%` and `_`): the literal prefix. */
+function unescapeLikePattern(pattern: string): string {
+  return pattern.replace(/\\(.)/gs, "$1");
+}
+
+/** The smallest model in `~<~` (byte) order that satisfies `where`: one read of the model index. */
+function firstModelWhere(db: Db, row: typeof interceptions | typeof nextRow, where: SQL) {
+  return db.select({ model: row.model }).from(row).where(where).orderBy(sql`${row.model} using ~<~`).limit(1);
+}
+
+/**
+ * Whether the reader may see `model`: some finished interception they may read has it. A member's
+ * own models come from their per-initiator rollup, which counts only finished rows; looking through
+ * their rollup rows costs days × models, where their interceptions would cost one read per row.
+ */
+function modelIsReadable(db: Db, reader: Reader, model: SQL): SQL {
+  if (readableBy(reader) === undefined) {
+    return exists(
+      db
+        .select({ one: sql`1` })
+        .from(modelRow)
+        .where(and(eq(modelRow.model, model), isNotNull(modelRow.endedAt))),
+    );
+  }
+  const r = initiatorInterceptionCounts;
+  return exists(
+    db
+      .select({ one: sql`1` })
+      .from(r)
+      .where(and(eq(r.initiatorId, reader.userId), eq(r.model, model), gt(r.interceptions, 0))),
+  );
+}
+
 /**
  * Distinct model names the reader may see, in byte order. `likePrefix` is already LIKE-escaped;
- * `LIKE 'prefix%'` is case-sensitive and served by the model `text_pattern_ops` index.
+ * `LIKE 'prefix%'` is case-sensitive.
+ *
+ * A skip scan over the model `text_pattern_ops` index, whose `~<~` order is byte order: from the
+ * prefix on, each step reads the one next distinct model, until a model no longer matches; so the
+ * cost grows with the number of distinct models, not of rows. The index bound is the literal
+ * prefix, not derived from the LIKE pattern, so that a generic plan of the prepared statement
+ * keeps it.
  */
 export async function listModels(
   db: Db,
@@ -288,15 +332,24 @@ export async function listModels(
   likePrefix: string | null,
   page: { limit: number; offset: number },
 ): Promise<string[]> {
-  const rows = await db
-    .select({ model: interceptions.model })
-    .from(interceptions)
-    .where(
-      and(listable(reader), likePrefix === null ? undefined : like(interceptions.model, `${likePrefix}%`)),
-    )
-    .groupBy(interceptions.model)
-    .orderBy(sql`${interceptions.model} collate "C"`)
-    .limit(page.limit)
-    .offset(page.offset);
+  const pattern = `${likePrefix ?? ""}%`;
+  const first = firstModelWhere(
+    db,
+    interceptions,
+    sql`${interceptions.model} ~>=~ ${unescapeLikePattern(likePrefix ?? "")}`,
+  );
+  const next = firstModelWhere(db, nextRow, sql`${nextRow.model} ~>~ ${candidateModel}`);
+  const rows = resultRows<{ model: string }>(
+    await db.execute(sql`
+      with recursive candidates(model) as (
+        ${first}
+        union all
+        select ${next} from candidates where ${candidateModel} like ${pattern}
+      )
+      select model from candidates
+      where ${candidateModel} like ${pattern} and ${modelIsReadable(db, reader, candidateModel)}
+      order by model collate "C"
+      limit ${page.limit} offset ${page.offset}`),
+  );
   return rows.map((r) => r.model);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../src/db/engine";
 import { interceptions } from "../../src/db/schema";
@@ -135,6 +135,28 @@ describe("models", () => {
     expect(await names(bob.key)).toEqual(["claude-3", "gpt-4o", "zeta"]);
     expect(await names(bob.key, { q: "claude" })).toEqual(["claude-3"]);
     expect(await names(bob.key, { q: "a" })).toEqual([]);
+  });
+
+  test("a member sees a model once their interception with it finishes, and no more once it is deleted", async () => {
+    // Bob's finished row keeps "late-model" in the table throughout, so only Alice's own rows decide.
+    const alices = row(alice.id, "late-model", false);
+    const bobs = row(bob.id, "late-model");
+    await db.insert(interceptions).values([alices, bobs]);
+    expect(await names(alice.key, { q: "late" })).toEqual([]);
+    expect(await names(gw.adminKey, { q: "late" })).toEqual(["late-model"]);
+
+    await db
+      .update(interceptions)
+      .set({ endedAt: new Date(T0 + 1000) })
+      .where(eq(interceptions.id, alices.id));
+    expect(await names(alice.key, { q: "late" })).toEqual(["late-model"]);
+
+    await db.delete(interceptions).where(eq(interceptions.id, alices.id));
+    expect(await names(alice.key, { q: "late" })).toEqual([]);
+    expect(await names(bob.key, { q: "late" })).toEqual(["late-model"]);
+
+    await db.delete(interceptions).where(eq(interceptions.id, bobs.id));
+    expect(await names(gw.adminKey, { q: "late" })).toEqual([]);
   });
 });
 
