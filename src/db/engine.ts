@@ -1,7 +1,4 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -9,7 +6,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 
 import { lockDataDir } from "./data-dir-lock";
-import { pgliteAssets } from "./embedded-assets";
+import { RemotePglite } from "./pglite-remote";
 import { schema } from "./schema";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
@@ -58,32 +55,11 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
-// PGlite's defaults size shared buffers for a server; an embedded gateway needs far less.
-const PGLITE_CONF = ["shared_buffers=32MB"];
-
-// initdb leaves ~1 GB of WebAssembly memory behind: create the cluster in an instance of its own,
-// let it be collected, then open the cluster fresh.
-async function initCluster(dataDir: string, assets: Awaited<ReturnType<typeof pgliteAssets>>): Promise<void> {
-  const init = new PGlite({ dataDir, ...assets, postgresqlconf: PGLITE_CONF });
-  await init.waitReady;
-  await init.close();
-}
-
-async function startPglite(dataDir: string): Promise<PGlite> {
-  const assets = await pgliteAssets();
-  const fresh = !existsSync(join(dataDir, "PG_VERSION"));
-  if (fresh) await initCluster(dataDir, assets);
-  const client = new PGlite({ dataDir, ...assets, postgresqlconf: PGLITE_CONF });
-  await client.waitReady;
-  if (fresh) Bun.gc(true);
-  return client;
-}
-
 async function openPglite(dataDir: string): Promise<Database> {
   const lock = lockDataDir(dataDir);
   try {
-    const client = await startPglite(dataDir);
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    const client = await RemotePglite.open(dataDir);
+    const db = drizzlePglite(client as unknown as PGlite, { schema }) as unknown as Db;
     return {
       db,
       engine: "pglite",

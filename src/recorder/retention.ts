@@ -1,9 +1,19 @@
-import { inArray, lt } from "drizzle-orm";
+import { eq, inArray, lt } from "drizzle-orm";
 
 import type { Db } from "../db/engine";
-import { interceptions, tokenUsages, toolUsages, userPrompts } from "../db/schema";
+import {
+  initiatorInterceptionCounts,
+  interceptionCounts,
+  interceptions,
+  tokenUsages,
+  toolUsages,
+  userPrompts,
+} from "../db/schema";
 
-/** Deletes interceptions started before the cutoff and their children, in bounded batches. */
+/**
+ * Deletes interceptions started before the cutoff and their children, in bounded batches, then the
+ * count buckets that deleting emptied (so the rollups stay as small as the retained history).
+ */
 export async function deleteExpiredInterceptions(db: Db, cutoff: Date, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
@@ -28,6 +38,9 @@ export async function deleteExpiredInterceptions(db: Db, cutoff: Date, batch = 5
       return ids.length;
     });
     total += deleted;
-    if (deleted < batch) return total;
+    if (deleted < batch) break;
   }
+  await db.delete(interceptionCounts).where(eq(interceptionCounts.interceptions, 0));
+  await db.delete(initiatorInterceptionCounts).where(eq(initiatorInterceptionCounts.interceptions, 0));
+  return total;
 }
