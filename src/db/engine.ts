@@ -17,10 +17,15 @@ export interface Database {
   /**
    * Runs one statement of fixed text (the recording hot path). On PostgreSQL it is prepared once
    * per connection, so each later call is a single round trip: no parse, no parameter describe.
-   * `prepare: false` plans it afresh each time instead: a prepared statement settles on a generic
-   * plan after five runs, which for a join could be chosen while the tables are still tiny.
    */
-  run(statement: string, params: unknown[], options?: { prepare: boolean }): Promise<void>;
+  run(statement: string, params: unknown[]): Promise<void>;
+  /**
+   * The same for a statement whose plan depends on table sizes (a join): on PostgreSQL it runs on
+   * a connection of its own that plans every execution for the tables as they are. A prepared
+   * statement otherwise settles on one generic plan after five runs, possibly chosen while the
+   * tables were tiny (a sequential scan), and keeps it while they grow.
+   */
+  runReplanned(statement: string, params: unknown[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,21 +42,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openPostgres(url: string, max: number): Database {
-  const client = postgres(url, {
-    max,
+  const options = {
     onnotice: () => {},
     connect_timeout: 5,
     // Never let the URL (with its password) reach an error message.
     debug: false,
+  };
+  const client = postgres(url, { ...options, max });
+  const replanning = postgres(url, {
+    ...options,
+    max: 1,
+    connection: { plan_cache_mode: "force_custom_plan" },
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     db,
     engine: "postgres",
-    run: async (statement, params, options = { prepare: true }) => {
-      await client.unsafe(statement, params as never[], options);
+    run: async (statement, params) => {
+      await client.unsafe(statement, params as never[], { prepare: true });
     },
-    close: () => client.end({ timeout: 5 }),
+    runReplanned: async (statement, params) => {
+      await replanning.unsafe(statement, params as never[], { prepare: true });
+    },
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), replanning.end({ timeout: 5 })]);
+    },
   };
 }
 
@@ -64,6 +79,10 @@ async function openPglite(dataDir: string): Promise<Database> {
       db,
       engine: "pglite",
       run: async (statement, params) => {
+        await client.query(statement, params);
+      },
+      // PGlite runs each query as an unnamed statement, planned when it runs.
+      runReplanned: async (statement, params) => {
         await client.query(statement, params);
       },
       close: async () => {

@@ -104,6 +104,6 @@ export function insertInterceptions(database: Database, rows: InterceptionRecord
 }
 
 export function writeBatch(database: Database, batch: PendingBatch): Promise<void> {
-  // Unprepared: its join is planned for the table as it is now (see Database.run).
-  return database.run(WRITE_BATCH, batchParams(batch), { prepare: false });
+  // Its UPDATE joins the batch to the interceptions table (see Database.runReplanned).
+  return database.runReplanned(WRITE_BATCH, batchParams(batch));
 }
