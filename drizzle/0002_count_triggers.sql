@@ -28,18 +28,22 @@ CREATE FUNCTION aibridge_add_interception_counts(
 $$;
 --> statement-breakpoint
 
--- Counted per statement: inserts (normally of unfinished rows, which count nothing), updates
--- (ended_at being set, a batch at a time) and deletes (retention).
+-- Interceptions are inserted unfinished: the trigger's WHEN clause keeps that insert (on every
+-- request's path) free of any trigger call. Rows inserted already finished (imports, tests) are
+-- counted one by one.
+CREATE FUNCTION aibridge_count_inserted_interception() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM aibridge_add_interception_counts(
+    ARRAY[NEW.initiator_id], ARRAY[NEW.started_at], ARRAY[NEW.provider], ARRAY[NEW.model],
+    ARRAY[NEW.client], ARRAY[1::bigint]);
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+
+-- Counted per statement: updates (ended_at being set, a batch at a time) and deletes (retention).
 CREATE FUNCTION aibridge_count_changed_interceptions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    IF EXISTS (SELECT FROM new_rows WHERE ended_at IS NOT NULL) THEN
-      PERFORM aibridge_add_interception_counts(
-        array_agg(initiator_id), array_agg(started_at), array_agg(provider), array_agg(model),
-        array_agg(client), array_agg(1::bigint))
-      FROM new_rows WHERE ended_at IS NOT NULL;
-    END IF;
-  ELSIF TG_OP = 'UPDATE' THEN
+  IF TG_OP = 'UPDATE' THEN
     PERFORM aibridge_add_interception_counts(
       array_agg(initiator_id), array_agg(started_at), array_agg(provider), array_agg(model),
       array_agg(client), array_agg(n))
@@ -63,8 +67,7 @@ BEGIN
 END $$;
 --> statement-breakpoint
 CREATE TRIGGER aibridge_interceptions_count_insert AFTER INSERT ON aibridge_interceptions
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION aibridge_count_changed_interceptions();
+  FOR EACH ROW WHEN (NEW.ended_at IS NOT NULL) EXECUTE FUNCTION aibridge_count_inserted_interception();
 --> statement-breakpoint
 CREATE TRIGGER aibridge_interceptions_count_update AFTER UPDATE ON aibridge_interceptions
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const ID_LENGTH = 10;
@@ -36,7 +36,7 @@ export function parseApiKey(key: string): { id: string; secret: string } | null 
 }
 
 export function hashSecret(secret: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(secret).digest());
+  return Bun.SHA256.hash(secret) as Uint8Array;
 }
 
 export function secretMatches(secret: string, hashed: Uint8Array): boolean {

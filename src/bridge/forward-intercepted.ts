@@ -44,6 +44,9 @@ export function forwardIntercepted(deps: {
     const rewritten = route.interceptor.rewriteRequest?.(flight.json!);
     const body = rewritten ? JSON.stringify(rewritten) : flight.body!;
     const result = await callUpstream(flight, request, body, { sendActorHeaders: deps.sendActorHeaders });
+    // Sent: a coding agent's request body (often hundreds of KB) must not live as long as its stream.
+    flight.body = undefined;
+    flight.json = undefined;
     if (!result.ok) {
       flight.breakerPermit?.done(!result.cancelled);
       interceptions.finish(flight, { status: result.cancelled ? 499 : 502, error: result.error });

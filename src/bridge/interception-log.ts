@@ -1,8 +1,8 @@
 import type { Logger } from "../observability/logger";
-import type { Metrics } from "../observability/metrics";
 import type { Recorder } from "../recorder/recorder";
 import type { Flight } from "./flight";
 import type { TokenUsage, ToolCall } from "./intercept/types";
+import { type InterceptionMetricSet, InterceptionMetrics } from "./interception-metrics";
 
 export interface InterceptionOutcome {
   status: number;
@@ -11,23 +11,17 @@ export interface InterceptionOutcome {
   error?: string;
 }
 
-type LogMetrics = Pick<
-  Metrics,
-  | "interceptionsTotal"
-  | "interceptionsInFlight"
-  | "interceptionDuration"
-  | "tokensTotal"
-  | "promptsTotal"
-  | "toolSelectionsTotal"
->;
-
 /** The recorded life of one intercepted request: the committed start, then its rows and end. */
 export class InterceptionLog {
+  private readonly metrics: InterceptionMetrics;
+
   constructor(
     private readonly recorder: Recorder,
-    private readonly metrics: LogMetrics,
+    metrics: InterceptionMetricSet,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.metrics = new InterceptionMetrics(metrics);
+  }
 
   /** Commits the interception row (grouped with concurrent ones). Throws when it cannot be recorded. */
   async start(flight: Flight, userAgent: string): Promise<void> {
@@ -49,7 +43,7 @@ export class InterceptionLog {
     });
     flight.interception = { id, startedAt, startedPerf: performance.now() };
     flight.responseHeaders.set("x-aibridge-interception-id", id);
-    this.metrics.interceptionsInFlight.inc({ provider: flight.provider!.name });
+    this.metrics.started(flight.provider!.name);
   }
 
   /** Queues the children and the end; `ended_at` comes from a monotonic clock so it never precedes the start. */
@@ -74,7 +68,6 @@ export class InterceptionLog {
         metadata: usage.metadata,
         createdAt: endedAt,
       });
-      this.countTokens(provider, model, usage);
     }
     const prompt = flight.facts!.prompt;
     if (prompt !== null) {
@@ -84,7 +77,6 @@ export class InterceptionLog {
         prompt,
         createdAt: endedAt,
       });
-      this.metrics.promptsTotal.inc({ provider, model });
     }
     for (const call of toolCalls) {
       this.recorder.recordToolUsage({
@@ -96,13 +88,15 @@ export class InterceptionLog {
         injected: false,
         createdAt: endedAt,
       });
-      this.metrics.toolSelectionsTotal.inc({ provider, model, tool: call.tool });
     }
     this.recorder.endInterception(interception.id, endedAt);
-    const status = String(outcome.status);
-    this.metrics.interceptionsInFlight.dec({ provider });
-    this.metrics.interceptionsTotal.inc({ provider, model, status });
-    this.metrics.interceptionDuration.observe(elapsedMs / 1000, { provider });
+    this.metrics.finished(provider, model, {
+      status: outcome.status,
+      elapsedMs,
+      usage: usage ?? null,
+      prompt: prompt !== null,
+      tools: toolCalls.map((c) => c.tool),
+    });
     this.logger.info("interception", {
       interception_id: interception.id,
       initiator_id: flight.identity!.userId,
@@ -118,16 +112,5 @@ export class InterceptionLog {
       tool_calls: toolCalls.length,
       ...(outcome.error ? { error: outcome.error } : {}),
     });
-  }
-
-  private countTokens(provider: string, model: string, usage: TokenUsage): void {
-    const add = (type: string, n: number | null | undefined) => {
-      if (n) this.metrics.tokensTotal.inc({ provider, model, type }, n);
-    };
-    add("input", usage.inputTokens);
-    add("output", usage.outputTokens);
-    add("cache_read", usage.cacheReadInputTokens);
-    add("cache_write", usage.cacheWriteInputTokens);
-    for (const [type, n] of Object.entries(usage.metadata)) add(type, n as number);
   }
 }

@@ -1,6 +1,7 @@
 /** Messages between the gateway and the thread that runs the embedded database (PGlite). */
 
 export type WorkerRequest =
+  | { op: "init"; id: number; dataDir: string }
   | { op: "open"; id: number; dataDir: string }
   | {
       op: "query";

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
 import type { Results } from "@electric-sql/pglite";
 
 import type { WorkerRequest, WorkerResponse } from "./pglite-protocol";
@@ -39,14 +42,22 @@ export class RemotePglite implements PgliteQueries {
       this.shutDown(new Error(`the embedded database thread failed: ${event.message}`));
   }
 
+  /** Opens the database in `dataDir`, creating it first (in a thread of its own) when it does not exist. */
   static async open(dataDir: string): Promise<RemotePglite> {
-    const remote = new RemotePglite(new Worker(workerEntry()));
+    if (!existsSync(join(dataDir, "PG_VERSION"))) await RemotePglite.run({ op: "init", dataDir });
+    return RemotePglite.run({ op: "open", dataDir }, true);
+  }
+
+  /** A worker that carries out `request`, then ends unless `keep`. */
+  private static async run(request: Request, keep = false): Promise<RemotePglite> {
+    const remote = new RemotePglite(new Worker(workerEntry(), { smol: true } as WorkerOptions));
     try {
-      await remote.call({ op: "open", dataDir });
+      await remote.call(request);
     } catch (error) {
       remote.shutDown(new Error("the embedded database did not open"));
       throw error;
     }
+    if (!keep) remote.shutDown(new Error("the embedded database is closed"));
     return remote;
   }
 

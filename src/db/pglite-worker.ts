@@ -5,7 +5,7 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 
 import type { WorkerError, WorkerRequest, WorkerResponse } from "./pglite-protocol";
-import { startPglite } from "./pglite-start";
+import { initCluster, openCluster } from "./pglite-start";
 
 declare const self: Worker;
 
@@ -66,8 +66,11 @@ async function end(tx: number, commit: boolean): Promise<void> {
 
 async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
+    case "init":
+      await initCluster(request.dataDir);
+      return undefined;
     case "open":
-      pg = await startPglite(request.dataDir);
+      pg = await openCluster(request.dataDir);
       return undefined;
     case "query": {
       const target = request.tx === undefined ? database() : transactions.get(request.tx)?.tx;

@@ -52,6 +52,15 @@ export class Counter implements Metric {
   inc(labels: Labels = {}, by = 1): void {
     this.series.at(labels).v += by;
   }
+  /** One series, looked up once: for callers that update it over and over. */
+  child(labels: Labels): { inc(by?: number): void } {
+    const series = this.series.at(labels);
+    return {
+      inc(by = 1) {
+        series.v += by;
+      },
+    };
+  }
   get(labels: Labels = {}): number {
     return this.series.values.get(labelKey(labels))?.v ?? 0;
   }
@@ -78,6 +87,17 @@ export class Gauge implements Metric {
   dec(labels: Labels = {}, by = 1): void {
     this.series.at(labels).v -= by;
   }
+  child(labels: Labels): { inc(): void; dec(): void } {
+    const series = this.series.at(labels);
+    return {
+      inc() {
+        series.v++;
+      },
+      dec() {
+        series.v--;
+      },
+    };
+  }
   get(labels: Labels = {}): number {
     return this.series.values.get(labelKey(labels))?.v ?? 0;
   }
@@ -103,7 +123,13 @@ export class Histogram implements Metric {
     this.series = new Series(() => ({ counts: buckets.map(() => 0), sum: 0, count: 0 }));
   }
   observe(value: number, labels: Labels = {}): void {
-    const s = this.series.at(labels);
+    this.record(this.series.at(labels), value);
+  }
+  child(labels: Labels): { observe(value: number): void } {
+    const series = this.series.at(labels);
+    return { observe: (value) => this.record(series, value) };
+  }
+  private record(s: { counts: number[]; sum: number; count: number }, value: number): void {
     s.sum += value;
     s.count++;
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;

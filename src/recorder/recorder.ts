@@ -29,6 +29,8 @@ export interface RecorderOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+const MAX_START_GROUP = 256;
+
 interface PendingStart {
   row: InterceptionRecord;
   resolve: () => void;
@@ -90,8 +92,9 @@ export class Recorder {
   private async commitStarts(): Promise<void> {
     if (this.startsInFlight || this.starts.length === 0) return;
     this.startsInFlight = true;
-    const group = this.starts;
-    this.starts = [];
+    // A burst is committed in groups of bounded size: one huge statement costs the embedded
+    // engine memory it keeps for good.
+    const group = this.starts.splice(0, MAX_START_GROUP);
     try {
       await this.options.writer.insertInterceptions(group.map((s) => s.row));
       for (const s of group) s.resolve();

@@ -43,6 +43,9 @@ UPDATE aibridge_interceptions i SET ended_at = e.ended_at
 FROM json_populate_recordset(NULL::aibridge_interceptions, $4::text::json) e
 WHERE i.id = e.id`;
 
+// JSON.stringify would reach a Date's text through toJSON, several times slower than asking directly.
+const iso = (date: Date) => date.toISOString();
+
 function interceptionJson(r: InterceptionRecord) {
   return {
     id: r.id,
@@ -56,7 +59,7 @@ function interceptionJson(r: InterceptionRecord) {
     metadata: r.metadata ?? {},
     credential_kind: r.credentialKind,
     credential_hint: r.credentialHint,
-    started_at: r.startedAt,
+    started_at: iso(r.startedAt),
   };
 }
 
@@ -72,7 +75,7 @@ function batchParams(batch: PendingBatch): string[] {
       cache_read_input_tokens: r.cacheReadInputTokens ?? null,
       cache_write_input_tokens: r.cacheWriteInputTokens ?? null,
       metadata: r.metadata ?? {},
-      created_at: r.createdAt,
+      created_at: iso(r.createdAt),
     })),
     batch.userPrompts.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
@@ -80,7 +83,7 @@ function batchParams(batch: PendingBatch): string[] {
       provider_response_id: r.providerResponseId ?? "",
       prompt: r.prompt,
       metadata: r.metadata ?? {},
-      created_at: r.createdAt,
+      created_at: iso(r.createdAt),
     })),
     batch.toolUsages.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
@@ -93,9 +96,9 @@ function batchParams(batch: PendingBatch): string[] {
       injected: r.injected ?? false,
       invocation_error: r.invocationError ?? null,
       metadata: r.metadata ?? {},
-      created_at: r.createdAt,
+      created_at: iso(r.createdAt),
     })),
-    batch.ends.map((e) => ({ id: e.id, ended_at: e.endedAt })),
+    batch.ends.map((e) => ({ id: e.id, ended_at: iso(e.endedAt) })),
   ].map((rows) => JSON.stringify(rows));
 }
 

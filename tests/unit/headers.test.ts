@@ -139,6 +139,18 @@ describe("upstream headers", () => {
     expect(o.get("x-ai-bridge-actor-metadata-username")).toBe("alice");
     expect(o.get("authorization")).toBe("Bearer k");
   });
+  test("a Connection header listing malformed or empty names drops the valid ones and never throws", () => {
+    const out = upstreamHeaders(
+      new Headers({
+        connection: 'x-hop, , not a name, x-Other ,"q"',
+        "x-hop": "1",
+        "x-other": "2",
+        "x-kept": "3",
+      }),
+      { credential: { mode: "byok" }, setKey: anthropic.setKey },
+    );
+    expect(Object.fromEntries(out)).toEqual({ "x-kept": "3" });
+  });
   test("a decoded upstream body loses its Content-Encoding and length", () => {
     const out = clientResponseHeaders(
       new Headers({

@@ -51,6 +51,13 @@ describe("Recorder", () => {
     expect(starts).toHaveLength(1);
     expect(starts.flat()).toHaveLength(50);
   });
+  test("a burst is committed in groups of at most 256 rows, every start resolved", async () => {
+    const { writer, starts } = fakeWriter();
+    const recorder = make(writer);
+    await Promise.all(Array.from({ length: 600 }, (_, i) => recorder.startInterception(row(`b${i}`))));
+    expect(starts.map((g) => g.length)).toEqual([256, 256, 88]);
+    expect(new Set(starts.flat()).size).toBe(600);
+  });
   test("starts arriving during a commit form the next group", async () => {
     const groups: string[][] = [];
     let open = () => {};
