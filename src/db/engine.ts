@@ -49,6 +49,9 @@ function openPostgres(url: string, max: number): Database {
     debug: false,
   };
   const client = postgres(url, { ...options, max });
+  // The recording hot path has connections of its own: one warm backend each, whatever the
+  // management API is doing with the pool.
+  const recording = postgres(url, { ...options, max: 1 });
   const replanning = postgres(url, {
     ...options,
     max: 1,
@@ -59,13 +62,13 @@ function openPostgres(url: string, max: number): Database {
     db,
     engine: "postgres",
     run: async (statement, params) => {
-      await client.unsafe(statement, params as never[], { prepare: true });
+      await recording.unsafe(statement, params as never[], { prepare: true });
     },
     runReplanned: async (statement, params) => {
       await replanning.unsafe(statement, params as never[], { prepare: true });
     },
     close: async () => {
-      await Promise.all([client.end({ timeout: 5 }), replanning.end({ timeout: 5 })]);
+      await Promise.all([client, recording, replanning].map((c) => c.end({ timeout: 5 })));
     },
   };
 }

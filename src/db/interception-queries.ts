@@ -14,7 +14,7 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { alias, type PgColumn } from "drizzle-orm/pg-core";
 
 import type { Db } from "./engine";
 import { resultRows } from "./migrate";
@@ -81,11 +81,12 @@ export class UnknownCursorError extends Error {}
 
 /**
  * The authorization filter, the one place it is decided (SPEC §9): owners and auditors read every
- * interception, members only those they initiated. `undefined` means "no restriction".
+ * interception, members only those they initiated. `undefined` means "no restriction". `initiator`
+ * is the column it applies to: the interceptions' own, or a count rollup's.
  */
-export function readableBy(reader: Reader): SQL | undefined {
+export function readableBy(reader: Reader, initiator: PgColumn = interceptions.initiatorId): SQL | undefined {
   if (reader.role === "owner" || reader.role === "auditor") return undefined;
-  return eq(interceptions.initiatorId, reader.userId);
+  return eq(initiator, reader.userId);
 }
 
 /** What a reader may list: finished interceptions they are allowed to read. */
@@ -116,10 +117,8 @@ const DAY_MS = 24 * HOUR_MS;
  * are counted in `aibridge_interceptions` itself, so the cost no longer grows with the rows matched.
  */
 async function countFinished(db: Db, reader: Reader, c: InterceptionConditions): Promise<number> {
-  const initiators = [c.initiatorId, readableBy(reader) ? reader.userId : undefined].filter(
-    (id): id is string => id !== undefined,
-  );
-  const byInitiator = initiators.length > 0;
+  const restricted = readableBy(reader, initiatorInterceptionCounts.initiatorId);
+  const byInitiator = restricted !== undefined || c.initiatorId !== undefined;
   const rollup = byInitiator ? initiatorInterceptionCounts : interceptionCounts;
   const width = byInitiator ? DAY_MS : HOUR_MS;
   // Buckets in [lo, hi) lie wholly inside [startedAfter, startedBefore]; null = unbounded.
@@ -147,7 +146,10 @@ async function countFinished(db: Db, reader: Reader, c: InterceptionConditions):
       .from(rollup)
       .where(
         and(
-          ...initiators.map((id) => eq(initiatorInterceptionCounts.initiatorId, id)),
+          restricted,
+          c.initiatorId === undefined
+            ? undefined
+            : eq(initiatorInterceptionCounts.initiatorId, c.initiatorId),
           c.provider === undefined ? undefined : eq(rollup.provider, c.provider),
           c.model === undefined ? undefined : eq(rollup.model, c.model),
           c.client === undefined ? undefined : eq(rollup.client, c.client),
@@ -299,7 +301,9 @@ function firstModelWhere(db: Db, row: typeof interceptions | typeof nextRow, whe
  * their rollup rows costs days × models, where their interceptions would cost one read per row.
  */
 function modelIsReadable(db: Db, reader: Reader, model: SQL): SQL {
-  if (readableBy(reader) === undefined) {
+  const r = initiatorInterceptionCounts;
+  const restricted = readableBy(reader, r.initiatorId);
+  if (restricted === undefined) {
     return exists(
       db
         .select({ one: sql`1` })
@@ -307,12 +311,11 @@ function modelIsReadable(db: Db, reader: Reader, model: SQL): SQL {
         .where(and(eq(modelRow.model, model), isNotNull(modelRow.endedAt))),
     );
   }
-  const r = initiatorInterceptionCounts;
   return exists(
     db
       .select({ one: sql`1` })
       .from(r)
-      .where(and(eq(r.initiatorId, reader.userId), eq(r.model, model), gt(r.interceptions, 0))),
+      .where(and(restricted, eq(r.model, model), gt(r.interceptions, 0))),
   );
 }
 
