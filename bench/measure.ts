@@ -88,12 +88,16 @@ async function runClient<T>(
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as T;
 }
 
+// TTFB is the first phase against a fresh process: a long warm-up measures its steady state, not
+// how fast its JIT compiles the request path.
+const TTFB_WARMUP = 200;
+
 function ttfb(options: MeasureOptions, spec: RequestSpec): Promise<TtfbResult> {
   return runClient<TtfbResult>(options, "ttfb.ts", spec, [
     "--count",
     String(options.ttfbCount),
     "--warmup",
-    "20",
+    String(TTFB_WARMUP),
   ]);
 }
 

@@ -2,8 +2,9 @@ import { PGlite } from "@electric-sql/pglite";
 
 import { pgliteAssets, pgliteInitAssets } from "./embedded-assets";
 
-// PGlite's defaults size shared buffers for a server; an embedded gateway needs far less.
-const PGLITE_CONF = ["shared_buffers=32MB"];
+// PGlite's defaults size shared buffers for a server. The gateway's working set (recent
+// interceptions and their index pages) is small, and each MB here is resident memory.
+const PGLITE_CONF = ["shared_buffers=16MB"];
 
 /**
  * Creates the cluster in `dataDir`. initdb leaves hundreds of MB of WebAssembly memory behind:
