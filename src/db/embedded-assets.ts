@@ -5,13 +5,11 @@ import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file
 
 const compile = async (path: string) => WebAssembly.compile(await Bun.file(path).arrayBuffer());
 
-/** What PGlite needs to open an existing cluster. */
-export async function pgliteAssets() {
-  return { pgliteWasmModule: await compile(pgliteWasmPath), fsBundle: Bun.file(fsBundlePath) };
-}
+/** PGlite's engine, compiled once: a compiled module can be posted to the threads that run it. */
+export const compilePgliteWasm = () => compile(pgliteWasmPath);
 
-/** What it needs to create one: initdb as well (compiled only then; its code is large). */
-export async function pgliteInitAssets() {
-  const [assets, initdbWasmModule] = await Promise.all([pgliteAssets(), compile(initdbWasmPath)]);
-  return { ...assets, initdbWasmModule };
-}
+/** initdb, only needed (and compiled) to create a cluster. */
+export const compileInitdbWasm = () => compile(initdbWasmPath);
+
+/** The files PGlite unpacks into its in-memory file system. */
+export const pgliteFsBundle = () => Bun.file(fsBundlePath);

@@ -1,8 +1,8 @@
 /** Messages between the gateway and the thread that runs the embedded database (PGlite). */
 
 export type WorkerRequest =
-  | { op: "init"; id: number; dataDir: string }
-  | { op: "open"; id: number; dataDir: string }
+  | { op: "init"; id: number; dataDir: string; engine: WebAssembly.Module }
+  | { op: "open"; id: number; dataDir: string; engine: WebAssembly.Module }
   | {
       op: "query";
       id: number;

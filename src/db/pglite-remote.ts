@@ -3,6 +3,7 @@ import { join } from "node:path";
 
 import type { Results } from "@electric-sql/pglite";
 
+import { compilePgliteWasm } from "./embedded-assets";
 import type { WorkerRequest, WorkerResponse } from "./pglite-protocol";
 
 type QueryOptions = { rowMode?: "object" | "array"; parsers?: Record<number, unknown> };
@@ -44,8 +45,9 @@ export class RemotePglite implements PgliteQueries {
 
   /** Opens the database in `dataDir`, creating it first (in a thread of its own) when it does not exist. */
   static async open(dataDir: string): Promise<RemotePglite> {
-    if (!existsSync(join(dataDir, "PG_VERSION"))) await RemotePglite.run({ op: "init", dataDir });
-    return RemotePglite.run({ op: "open", dataDir }, true);
+    const engine = await compilePgliteWasm();
+    if (!existsSync(join(dataDir, "PG_VERSION"))) await RemotePglite.run({ op: "init", dataDir, engine });
+    return RemotePglite.run({ op: "open", dataDir, engine }, true);
   }
 
   /** A worker that carries out `request`, then ends unless `keep`. */

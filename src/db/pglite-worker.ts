@@ -67,10 +67,10 @@ async function end(tx: number, commit: boolean): Promise<void> {
 async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case "init":
-      await initCluster(request.dataDir);
+      await initCluster(request.dataDir, request.engine);
       return undefined;
     case "open":
-      pg = await openCluster(request.dataDir);
+      pg = await openCluster(request.dataDir, request.engine);
       return undefined;
     case "query": {
       const target = request.tx === undefined ? database() : transactions.get(request.tx)?.tx;
