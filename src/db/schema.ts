@@ -139,41 +139,31 @@ export const toolUsages = pgTable(
   (t) => [index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId)],
 );
 
-const finishedCount = () => bigint("interceptions", { mode: "number" }).notNull();
+/** A rollup row: finished interceptions started in one UTC bucket, per provider, model and client. */
+const countColumns = () => ({
+  bucket: at("bucket").notNull(),
+  provider: text("provider").notNull(),
+  model: text("model").notNull(),
+  client: text("client").notNull(),
+  interceptions: bigint("interceptions", { mode: "number" }).notNull(),
+});
 
 /**
  * Finished interceptions per UTC hour and (provider, model, client), kept exact by triggers on
  * `aibridge_interceptions` (drizzle/0002). Counting a listing sums whole hours here and counts only
  * the partial hours at the ends of a time range in the table itself.
  */
-export const interceptionCounts = pgTable(
-  "aibridge_interception_counts",
-  {
-    bucket: at("bucket").notNull(),
-    provider: text("provider").notNull(),
-    model: text("model").notNull(),
-    client: text("client").notNull(),
-    interceptions: finishedCount(),
-  },
-  (t) => [
-    primaryKey({
-      name: "aibridge_interception_counts_pk",
-      columns: [t.bucket, t.provider, t.model, t.client],
-    }),
-  ],
-);
+export const interceptionCounts = pgTable("aibridge_interception_counts", countColumns(), (t) => [
+  primaryKey({
+    name: "aibridge_interception_counts_pk",
+    columns: [t.bucket, t.provider, t.model, t.client],
+  }),
+]);
 
 /** The same per initiator and UTC day: a member's (or an `initiator:` filtered) count. */
 export const initiatorInterceptionCounts = pgTable(
   "aibridge_interception_counts_by_initiator",
-  {
-    initiatorId: uuid("initiator_id").notNull(),
-    bucket: at("bucket").notNull(),
-    provider: text("provider").notNull(),
-    model: text("model").notNull(),
-    client: text("client").notNull(),
-    interceptions: finishedCount(),
-  },
+  { initiatorId: uuid("initiator_id").notNull(), ...countColumns() },
   (t) => [
     primaryKey({
       name: "aibridge_interception_counts_by_initiator_pk",

@@ -7,6 +7,7 @@ import { resultRows } from "../../src/db/migrate";
 import { interceptions } from "../../src/db/schema";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 import { api, createUserWithKey } from "../helpers/http";
+import { interceptionFixture } from "../helpers/interceptions";
 
 // The listing's `count` sums whole buckets of two trigger-kept rollups and counts only partial
 // buckets in the table: this file checks both against brute force, through every kind of write.
@@ -32,19 +33,14 @@ const T0 = Date.parse("2025-06-01T21:00:00.000Z");
 const SPAN_MS = 3 * 24 * 3_600_000;
 
 function randomRow(ended: boolean) {
-  const startedAt = new Date(T0 + Math.floor(random() * SPAN_MS));
-  return {
-    id: Bun.randomUUIDv7(),
+  return interceptionFixture({
     initiatorId: pick(initiators),
-    apiKeyId: "fixture",
     provider: pick(PROVIDERS),
     model: pick(MODELS),
     client: pick(CLIENTS),
-    credentialKind: "centralized" as const,
-    credentialHint: "",
-    startedAt,
-    endedAt: ended ? new Date(startedAt.getTime() + 1000) : null,
-  };
+    startedAt: new Date(T0 + Math.floor(random() * SPAN_MS)),
+    ...(ended ? {} : { endedAt: null }),
+  });
 }
 
 async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {

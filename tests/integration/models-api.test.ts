@@ -6,6 +6,7 @@ import type { Db } from "../../src/db/engine";
 import { interceptions } from "../../src/db/schema";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 import { api, createUserWithKey } from "../helpers/http";
+import { interceptionFixture } from "../helpers/interceptions";
 
 let gw: TestGateway;
 let db: Db;
@@ -19,19 +20,12 @@ const T0 = Date.parse("2025-03-01T12:00:00.000Z");
 const makeUser = (username: string, role: string) => createUserWithKey(gw.url, gw.adminKey, username, role);
 
 function row(initiatorId: string, model: string, ended = true) {
-  const startedAt = new Date(T0);
-  return {
-    id: crypto.randomUUID(),
+  return interceptionFixture({
     initiatorId,
-    apiKeyId: "fixture",
-    provider: "openai",
     model,
-    client: "Unknown",
-    credentialKind: "centralized" as const,
-    credentialHint: "",
-    startedAt,
-    endedAt: ended ? new Date(T0 + 1000) : null,
-  };
+    startedAt: new Date(T0),
+    ...(ended ? {} : { endedAt: null }),
+  });
 }
 
 function models(key: string | undefined, params: Record<string, string> = {}) {

@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/observability/logger";
 import { deleteExpiredInterceptions } from "../../src/recorder/retention";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { startTestGateway, testConfig } from "../helpers/gateway";
+import { interceptionFixture } from "../helpers/interceptions";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2025-09-10T12:00:00.000Z");
@@ -28,20 +29,9 @@ async function seed(db: Db, userId: string, ageDays: number, n: number, model: s
   const ids = Array.from({ length: n }, () => Bun.randomUUIDv7());
   const startedAt = new Date(NOW - ageDays * DAY);
   const endedAt = new Date(startedAt.getTime() + 1000);
-  await db.insert(interceptions).values(
-    ids.map((id) => ({
-      id,
-      initiatorId: userId,
-      apiKeyId: "fixture",
-      provider: "openai",
-      model,
-      client: "Unknown",
-      credentialKind: "centralized" as const,
-      credentialHint: "",
-      startedAt,
-      endedAt,
-    })),
-  );
+  await db
+    .insert(interceptions)
+    .values(ids.map((id) => interceptionFixture({ id, initiatorId: userId, model, startedAt, endedAt })));
   const child = (id: string) => ({ interceptionId: id, createdAt: endedAt });
   await db.insert(tokenUsages).values(ids.map((id) => ({ ...child(id), inputTokens: 1, outputTokens: 2 })));
   await db.insert(userPrompts).values(ids.map((id) => ({ ...child(id), prompt: "hi" })));
