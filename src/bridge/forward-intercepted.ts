@@ -9,7 +9,8 @@ import { relayBody } from "./relay";
 import { SseParser } from "./sse";
 import { callUpstream, serverTiming } from "./upstream";
 
-// Larger non-streaming answers are relayed as a stream and not parsed for recording.
+// A non-streaming answer that declares more is relayed as a stream, unparsed. One that declares no
+// length is read whole: it comes from a configured provider, not from a client.
 const MAX_JSON_COPY_BYTES = 64 * 1024 * 1024;
 
 const decoder = new TextDecoder();

@@ -411,6 +411,37 @@ describe("upstream failures", () => {
   });
 });
 
+test("a JSON answer cut off mid-body → 502 in provider shape, the interception ended with the error", async () => {
+  // A raw upstream: complete headers promising 1 000 bytes, six of them, then the connection closes.
+  const upstream = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket) {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id":');
+      },
+    },
+  });
+  const g = await startBridge({ openaiBaseUrl: `http://127.0.0.1:${upstream.port}/v1/` });
+  try {
+    const res = await post(`${g.openaiBase}/chat/completions`, chatBody, {
+      authorization: `Bearer ${g.gw.adminKey}`,
+    });
+    expect(res.status).toBe(502);
+    expect((await res.json()).error).toMatchObject({ type: "server_error" });
+    const id = res.headers.get("x-aibridge-interception-id")!;
+    await settled(g.gw);
+    const rows = await interceptionRows(g.gw, id);
+    expect(rows.interception.ended_at).not.toBeNull();
+    expect(rows.usages).toHaveLength(0);
+    const line = g.gw.logs.find((l) => l.includes(id))!;
+    expect(JSON.parse(line)).toMatchObject({ status: 200, error: "upstream stream failed" });
+  } finally {
+    await g.stop();
+    upstream.stop(true);
+  }
+});
+
 describe("gateway options", () => {
   test("--aibridge-allow-byok=false refuses own credentials with 403; actor headers when enabled", async () => {
     const g = await startBridge({ allowByok: false, sendActorHeaders: true });
