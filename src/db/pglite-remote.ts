@@ -78,7 +78,8 @@ export class RemotePglite implements PgliteQueries {
     try {
       result = await fn(queries);
     } catch (error) {
-      await this.call({ op: "end", tx, commit: false });
+      // The caller's error is the one to report, whatever the rollback does.
+      await this.call({ op: "end", tx, commit: false }).catch(() => {});
       throw error;
     }
     await this.call({ op: "end", tx, commit: true });
