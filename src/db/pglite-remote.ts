@@ -52,7 +52,7 @@ export class RemotePglite implements PgliteQueries {
 
   /** A worker that carries out `request`, then ends unless `keep`. */
   private static async run(request: Request, keep = false): Promise<RemotePglite> {
-    const remote = new RemotePglite(new Worker(workerEntry(), { smol: true } as WorkerOptions));
+    const remote = new RemotePglite(new Worker(workerEntry()));
     try {
       await remote.call(request);
     } catch (error) {
