@@ -7,6 +7,7 @@
  *   bun run bench [--only direct,bare,aibridge-postgres,aibridge-pglite,portkey] [--update-readme]
  *                 [--quick] [--latency-ms 0] [--rate 500] [--fixed-rate-s 10] [--saturation-s 10]
  *                 [--connections 64] [--threads 2] [--ttfb-count 200] [--streams 1000] [--no-anthropic]
+ *                 [--rounds 1]   (each scenario that many times, interleaved; medians reported)
  *                 [--cpu-prof]   (profiles aibridge: .cpuprofile files next to the logs)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import {
   stopAllOnExit,
 } from "./processes.ts";
 import { anthropicTable, checkTargets, openaiTable, type ScenarioResult, targetsTable } from "./report.ts";
+import { combineRounds } from "./rounds.ts";
 import { aibridgeScenario } from "./scenarios/aibridge.ts";
 import { bareProxyScenario } from "./scenarios/bare-proxy.ts";
 import { directScenario } from "./scenarios/direct.ts";
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     "ttfb-count": { type: "string" },
     streams: { type: "string", default: "1000" },
     "no-anthropic": { type: "boolean", default: false },
+    rounds: { type: "string", default: "1" },
     "cpu-prof": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -186,21 +189,27 @@ async function main(): Promise<number> {
     portkeyScenario(),
   ].filter((s) => wanted(s.id));
 
-  const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) {
-    results.push(
-      await runScenario(
-        scenario,
-        { repoRoot, mockUrl, logDir, cpuProf: values["cpu-prof"] },
-        { ...options, mockUrl },
-      ),
-    );
+  // Rounds run every scenario in turn, so that a drift of the machine touches them all alike.
+  const rounds = Math.max(1, Math.round(num("rounds", values.rounds, 1)));
+  const perScenario = scenarios.map(() => [] as ScenarioResult[]);
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`round ${round} of ${rounds}`);
+    for (const [i, scenario] of scenarios.entries()) {
+      perScenario[i]!.push(
+        await runScenario(
+          scenario,
+          { repoRoot, mockUrl, logDir, cpuProf: values["cpu-prof"] },
+          { ...options, mockUrl },
+        ),
+      );
+    }
   }
+  const results = perScenario.map(combineRounds);
   await mock.stop();
 
   const checks = checkTargets(results);
   const anthropic = anthropicTable(results);
-  const conditions = `Mock upstream latency ${latencyMs} ms; saturation: wrk, ${options.connections} connections, ${options.wrkThreads} threads, ${options.saturationS} s; latency: open-loop ${options.rate} req/s for ${options.fixedRateS} s; TTFB: median of ${options.ttfbCount} sequential streams; memory: ${options.streams} streams held open.`;
+  const conditions = `Mock upstream latency ${latencyMs} ms; saturation: wrk, ${options.connections} connections, ${options.wrkThreads} threads, ${options.saturationS} s; latency: open-loop ${options.rate} req/s for ${options.fixedRateS} s; TTFB: median of ${options.ttfbCount} sequential streams; memory: ${options.streams} streams held open.${rounds > 1 ? ` Every figure is the median of ${rounds} rounds (scenarios interleaved); records and answers are summed over them.` : ""}`;
   const section = [
     `Measured ${machine.date.slice(0, 16).replace("T", " ")} UTC on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB (load average ${machine.loadAverage} at start, ${loadavg()[0]?.toFixed(2)} at the end).`,
     `Versions: ${Object.entries(machine.versions)
