@@ -167,7 +167,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       }
     }
 
-    const runRetention = async () => {
+    const retainOnce = async () => {
       if (config.retention <= 0) return;
       try {
         const deleted = await deleteExpiredInterceptions(database.db, new Date(now() - config.retention));
@@ -176,7 +176,14 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         logger.warn("retention failed", { error });
       }
     };
-    void runRetention();
+    // One run at a time; shutdown waits for the one under way before closing the database.
+    let retentionRun: Promise<void> | null = null;
+    const runRetention = () => {
+      retentionRun ??= retainOnce().finally(() => {
+        retentionRun = null;
+      });
+    };
+    runRetention();
     const retentionTimer = setInterval(runRetention, RETENTION_EVERY_MS);
     retentionTimer.unref();
 
@@ -204,6 +211,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         const cutDeadline = performance.now() + 2000;
         while (concurrency.inFlight > 0 && performance.now() < cutDeadline) await Bun.sleep(10);
         await recorder.drain();
+        await identities.settled();
+        await retentionRun;
         metricsServer?.stop(true);
         await database.close();
         logger.info("shutdown complete");

@@ -27,6 +27,10 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Verifies aibridge API keys, keeping resolved identities warm in the pool (SPEC §5.1, §5.3). */
 export class IdentityResolver {
+  /** Lookups under way, by key id: a burst of first requests with one key shares one. */
+  private readonly loading = new Map<string, Promise<CachedIdentity | null>>();
+  private readonly touches = new Set<Promise<void>>();
+
   constructor(
     private readonly db: Db,
     private readonly pool: TtlCache<CachedIdentity>,
@@ -37,34 +41,58 @@ export class IdentityResolver {
   async resolve(key: string): Promise<ResolveResult> {
     const parsed = parseApiKey(key);
     if (!parsed) return { ok: false, reason: "Invalid API key format." };
-    let cached = this.pool.get(parsed.id);
-    if (!cached) {
-      const row = await findApiKeyWithUser(this.db, parsed.id);
-      if (!row) return { ok: false, reason: "Invalid API key." };
-      cached = {
-        identity: {
-          userId: row.user.id,
-          username: row.user.username,
-          name: row.user.name,
-          role: row.user.role,
-          apiKeyId: row.key.id,
-        },
-        status: row.user.status,
-        hashedSecret: row.key.hashedSecret,
-        expiresAt: row.key.expiresAt.getTime(),
-        lastUsedAt: row.key.lastUsedAt?.getTime() ?? 0,
-      };
-      this.pool.set(parsed.id, cached);
-    }
+    const cached = this.pool.get(parsed.id) ?? (await this.load(parsed.id));
+    if (!cached) return { ok: false, reason: "Invalid API key." };
     if (!secretMatches(parsed.secret, cached.hashedSecret)) return { ok: false, reason: "Invalid API key." };
     const now = this.now();
     if (cached.expiresAt <= now) return { ok: false, reason: "API key expired." };
     if (cached.status !== "active") return { ok: false, reason: "User is suspended." };
     if (now - cached.lastUsedAt >= TOUCH_EVERY_MS) {
       cached.lastUsedAt = now;
-      touchApiKey(this.db, parsed.id, new Date(now)).catch(this.onTouchError);
+      this.touch(parsed.id, new Date(now));
     }
     return { ok: true, identity: cached.identity };
+  }
+
+  /** Resolves once every last-used write already started has ended (shutdown waits for them). */
+  async settled(): Promise<void> {
+    while (this.touches.size > 0) await Promise.all(this.touches);
+  }
+
+  private load(id: string): Promise<CachedIdentity | null> {
+    let loading = this.loading.get(id);
+    if (!loading) {
+      loading = this.lookUp(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, loading);
+    }
+    return loading;
+  }
+
+  private async lookUp(id: string): Promise<CachedIdentity | null> {
+    const row = await findApiKeyWithUser(this.db, id);
+    if (!row) return null;
+    const cached: CachedIdentity = {
+      identity: {
+        userId: row.user.id,
+        username: row.user.username,
+        name: row.user.name,
+        role: row.user.role,
+        apiKeyId: row.key.id,
+      },
+      status: row.user.status,
+      hashedSecret: row.key.hashedSecret,
+      expiresAt: row.key.expiresAt.getTime(),
+      lastUsedAt: row.key.lastUsedAt?.getTime() ?? 0,
+    };
+    this.pool.set(id, cached);
+    return cached;
+  }
+
+  private touch(id: string, at: Date): void {
+    const touching = touchApiKey(this.db, id, at)
+      .catch(this.onTouchError)
+      .finally(() => this.touches.delete(touching));
+    this.touches.add(touching);
   }
 
   /** Called when a user changes (suspension, role) so the next request sees it. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
 import type { Db } from "../../src/db/engine";
 import { interceptions, tokenUsages, toolUsages, userPrompts } from "../../src/db/schema";
+import { countStatements } from "../helpers/database";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 import { api, createUserWithKey } from "../helpers/http";
 
@@ -463,29 +464,6 @@ describe("authorization", () => {
     );
   });
 });
-
-/** Counts the SQL statements the database client is asked to run. */
-function countStatements(database: TestGateway["server"]["database"]) {
-  const session = (database.db as unknown as { session: { client: Record<string, unknown> } }).session;
-  const client = session.client;
-  const methods = database.engine === "postgres" ? ["unsafe"] : ["query", "exec"];
-  const originals = new Map<string, unknown>();
-  const statements: string[] = [];
-  for (const name of methods) {
-    const original = client[name] as (...args: unknown[]) => unknown;
-    originals.set(name, original);
-    client[name] = function (this: unknown, ...args: unknown[]) {
-      statements.push(String(args[0]));
-      return original.apply(this, args);
-    };
-  }
-  return {
-    statements,
-    restore() {
-      for (const [name, original] of originals) client[name] = original;
-    },
-  };
-}
 
 describe("no N+1", () => {
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
 import { type BridgeFixture, interceptionRows, query, settled, startBridge } from "../helpers/bridge";
+import { countStatements } from "../helpers/database";
 import { api } from "../helpers/http";
 import { controlledStream } from "../helpers/mock-upstream";
 
@@ -37,6 +38,27 @@ describe("the identity pool (SPEC §5.3)", () => {
     expect((await chat(key)).status).toBe(200);
     clock += 1;
     expect((await chat(key)).status).toBe(401);
+  });
+
+  test("a burst of first requests with one key looks it up once and writes its last use once", async () => {
+    f.upstream.handler = () => Response.json({ id: "c", choices: [] });
+    const key = await newKey("burst-user");
+    const spy = countStatements(f.gw.server.database);
+    try {
+      const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await chat(key)).status));
+      expect(statuses).toEqual(Array(20).fill(200));
+      await f.gw.server.identities.settled();
+      const touches = spy.statements.filter((s) => /^update "api_keys"/i.test(s));
+      const lookups = spy.statements.filter((s) => /from "api_keys"/i.test(s));
+      expect({ lookups: lookups.length, touches: touches.length }).toEqual({ lookups: 1, touches: 1 });
+    } finally {
+      spy.restore();
+    }
+    const [row] = await query(
+      f.gw,
+      "SELECT last_used_at FROM api_keys WHERE user_id = (SELECT id FROM users WHERE username = 'burst-user')",
+    );
+    expect(row?.last_used_at).not.toBeNull();
   });
 
   test("suspension and key deletion through the API are refused on the very next request", async () => {
