@@ -1,5 +1,6 @@
 import { Elysia, type ValidationError } from "elysia";
 
+import { isDatabaseUnavailable } from "../db/unavailable";
 import type { Logger } from "../observability/logger";
 import { ApiError, type ApiErrorBody, type Validation } from "./errors";
 
@@ -37,6 +38,16 @@ export function managementErrors(logger: Logger) {
       case "INVALID_FILE_TYPE":
         return json(400, { message: "Invalid request." });
       default:
+        if (isDatabaseUnavailable(error)) {
+          logger.warn("management request failed: database unavailable", {
+            error,
+            path: new URL(request.url).pathname,
+          });
+          return Response.json(
+            { message: "The database is unavailable right now; try again shortly." },
+            { status: 503, headers: { "retry-after": "1" } },
+          );
+        }
         logger.error("unhandled management error", { error, path: new URL(request.url).pathname });
         return json(500, { message: "Internal server error." });
     }

@@ -41,4 +41,10 @@ export const ErrorSchema = t.Object(
 );
 
 /** The error responses every authenticated management route can give. */
-export const authErrors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 500: ErrorSchema };
+export const authErrors = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  500: ErrorSchema,
+  503: ErrorSchema,
+};

@@ -15,15 +15,14 @@ export interface Database {
   db: Db;
   engine: "postgres" | "pglite";
   /**
-   * Runs one statement of fixed text (the recording hot path). On PostgreSQL it is prepared once
-   * per connection, so each later call is a single round trip: no parse, no parameter describe.
+   * Runs one statement of fixed text (the recording hot path), in a single round trip, on
+   * PostgreSQL on a connection of its own.
    */
   run(statement: string, params: unknown[]): Promise<void>;
   /**
    * The same for a statement whose plan depends on table sizes (a join): on PostgreSQL it runs on
-   * a connection of its own that plans every execution for the tables as they are. A prepared
-   * statement otherwise settles on one generic plan after five runs, possibly chosen while the
-   * tables were tiny (a sequential scan), and keeps it while they grow.
+   * another connection, which plans every execution for the tables as they are (a generic plan
+   * chosen while they were tiny, a sequential scan, must not stay as they grow).
    */
   runReplanned(statement: string, params: unknown[]): Promise<void>;
   close(): Promise<void>;
@@ -47,28 +46,43 @@ function openPostgres(url: string, max: number): Database {
     connect_timeout: 5,
     // Never let the URL (with its password) reach an error message.
     debug: false,
+    // The schema has no custom or array types to learn. The lookup postgres.js otherwise runs on
+    // every new connection has no caller: a backend terminated during it (a restart, a failover)
+    // was an unhandled rejection that ended the process.
+    fetch_types: false,
+    // Its default waits up to 20 s before reconnecting after repeated drops (a restart, a
+    // failover), holding every request that needs the connection meanwhile. A gateway retries
+    // promptly and lets a request fail (503) rather than hang.
+    backoff: (retries: number) => Math.min(0.025 * 2 ** retries, 1),
+    // With named prepared statements, postgres.js (3.4) under Bun can leave a query waiting
+    // forever when its backend is terminated at the wrong moment, and with it every request
+    // queued behind it on that connection. Unnamed statements never hang; they cost a describe
+    // round trip per statement, which the management API's few statements can afford.
+    prepare: false,
   };
   const client = postgres(url, { ...options, max });
-  // The recording hot path has connections of its own: one warm backend each, whatever the
-  // management API is doing with the pool.
-  const recording = postgres(url, { ...options, max: 1 });
-  const replanning = postgres(url, {
-    ...options,
-    max: 1,
-    connection: { plan_cache_mode: "force_custom_plan" },
-  });
+  // The recording hot path has connections of its own, whatever the management API is doing with
+  // the pool: Bun's native client, which keeps its statements prepared (one round trip each) and
+  // survives terminated backends, at a lower cost per statement than postgres.js.
+  const native = { max: 1, connectionTimeout: 5 };
+  const recording = new Bun.SQL(url, native);
+  const replanning = new Bun.SQL(url, { ...native, connection: { plan_cache_mode: "force_custom_plan" } });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     db,
     engine: "postgres",
     run: async (statement, params) => {
-      await recording.unsafe(statement, params as never[], { prepare: true });
+      await recording.unsafe(statement, params as never[]);
     },
     runReplanned: async (statement, params) => {
-      await replanning.unsafe(statement, params as never[], { prepare: true });
+      await replanning.unsafe(statement, params as never[]);
     },
     close: async () => {
-      await Promise.all([client, recording, replanning].map((c) => c.end({ timeout: 5 })));
+      await Promise.all([
+        client.end({ timeout: 5 }),
+        recording.close({ timeout: 5 }),
+        replanning.close({ timeout: 5 }),
+      ]);
     },
   };
 }

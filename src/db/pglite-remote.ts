@@ -39,8 +39,7 @@ export class RemotePglite implements PgliteQueries {
 
   private constructor(private readonly worker: Worker) {
     worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.settle(event.data);
-    worker.onerror = (event) =>
-      this.shutDown(new Error(`the embedded database thread failed: ${event.message}`));
+    worker.onerror = (event) => this.shutDown(`the embedded database thread failed: ${event.message}`);
   }
 
   /** Opens the database in `dataDir`, creating it first (in a thread of its own) when it does not exist. */
@@ -56,10 +55,10 @@ export class RemotePglite implements PgliteQueries {
     try {
       await remote.call(request);
     } catch (error) {
-      remote.shutDown(new Error("the embedded database did not open"));
+      remote.shutDown("the embedded database did not open");
       throw error;
     }
-    if (!keep) remote.shutDown(new Error("the embedded database is closed"));
+    if (!keep) remote.shutDown("the embedded database is closed");
     return remote;
   }
 
@@ -90,7 +89,7 @@ export class RemotePglite implements PgliteQueries {
     try {
       await this.call({ op: "close" });
     } finally {
-      this.shutDown(new Error("the embedded database is closed"));
+      this.shutDown("the embedded database is closed");
     }
   }
 
@@ -124,10 +123,10 @@ export class RemotePglite implements PgliteQueries {
   }
 
   /** Every waiting and later call fails with `reason`. */
-  private shutDown(reason: Error): void {
-    this.closed ??= reason;
+  private shutDown(reason: string): void {
+    this.closed ??= Object.assign(new Error(reason), { code: "EMBEDDED_DATABASE_CLOSED" });
     this.worker.terminate();
-    for (const waiter of this.pending.values()) waiter.reject(reason);
+    for (const waiter of this.pending.values()) waiter.reject(this.closed);
     this.pending.clear();
   }
 }

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "../db/unavailable";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import {
@@ -96,7 +97,7 @@ export class Recorder {
     // engine memory it keeps for good.
     const group = this.starts.splice(0, MAX_START_GROUP);
     try {
-      await this.options.writer.insertInterceptions(group.map((s) => s.row));
+      await this.insertStarts(group.map((s) => s.row));
       for (const s of group) s.resolve();
     } catch (error) {
       this.options.metrics.recordingFailuresTotal.inc({ kind: "interception" }, group.length);
@@ -104,6 +105,20 @@ export class Recorder {
     } finally {
       this.startsInFlight = false;
       if (this.starts.length > 0) this.scheduleStarts();
+    }
+  }
+
+  /**
+   * A connection the database dropped while idle (a restart, a failover) fails the next statement
+   * sent on it; the driver reconnects for the one after. One immediate retry spares those requests
+   * a 503; the insert is idempotent, so it is safe even if the first attempt did commit.
+   */
+  private async insertStarts(rows: InterceptionRecord[]): Promise<void> {
+    try {
+      await this.options.writer.insertInterceptions(rows);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      await this.options.writer.insertInterceptions(rows);
     }
   }
 

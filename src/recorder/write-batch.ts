@@ -4,16 +4,17 @@ import type { InterceptionRecord, PendingBatch } from "./records";
 /*
  * The two statements on the recording hot path. Each has one fixed text and one JSON parameter
  * holding every row, whatever the batch size: the driver and the server parse one value per batch,
- * instead of a statement with a placeholder per column and row, shaped by the row count, and the
- * text is prepared once (see Database.run).
+ * instead of a statement with a placeholder per column and row, shaped by the row count.
  */
 
+// Idempotent, so that a group whose outcome is unknown (the connection dropped) can be sent again.
 const INSERT_INTERCEPTIONS = `
 INSERT INTO aibridge_interceptions (id, initiator_id, api_key_id, provider, model, client, client_session_id,
   user_agent, metadata, credential_kind, credential_hint, started_at)
 SELECT id, initiator_id, api_key_id, provider, model, client, client_session_id,
   user_agent, metadata, credential_kind, credential_hint, started_at
-FROM json_populate_recordset(NULL::aibridge_interceptions, $1::text::json)`;
+FROM json_populate_recordset(NULL::aibridge_interceptions, $1::text::json)
+ON CONFLICT (id) DO NOTHING`;
 
 /**
  * Children first, then the ends, in one statement (one transaction): an ended interception always

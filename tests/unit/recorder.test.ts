@@ -19,7 +19,12 @@ function row(id: string): InterceptionRecord {
   };
 }
 
-function fakeWriter(options: { failStarts?: number; failBatches?: number; poison?: string } = {}) {
+const dropped = () =>
+  Object.assign(new Error("write CONNECTION_CLOSED 127.0.0.1:5432"), { code: "CONNECTION_CLOSED" });
+
+function fakeWriter(
+  options: { failStarts?: number; startError?: () => Error; failBatches?: number; poison?: string } = {},
+) {
   const starts: string[][] = [];
   const batches: PendingBatch[] = [];
   let failStarts = options.failStarts ?? 0;
@@ -27,7 +32,7 @@ function fakeWriter(options: { failStarts?: number; failBatches?: number; poison
   const writer: RecordWriter = {
     async insertInterceptions(rows) {
       await Promise.resolve();
-      if (failStarts-- > 0) throw new Error("db down");
+      if (failStarts-- > 0) throw (options.startError ?? (() => new Error("db down")))();
       starts.push(rows.map((r) => r.id));
     },
     async writeBatch(batch) {
@@ -90,6 +95,31 @@ describe("Recorder", () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     await expect(recorder.startInterception(row("c"))).resolves.toBeUndefined();
+  });
+  test("a group whose connection was dropped is sent once more at once; a second drop is a failure", async () => {
+    const once = fakeWriter({ failStarts: 1, startError: dropped });
+    const retrying = make(once.writer);
+    await Promise.all([retrying.startInterception(row("a")), retrying.startInterception(row("b"))]);
+    expect(once.starts).toEqual([["a", "b"]]);
+
+    const twice = fakeWriter({ failStarts: 2, startError: dropped });
+    const recorder = make(twice.writer);
+    const [failed] = await Promise.allSettled([recorder.startInterception(row("c"))]);
+    expect(failed?.status).toBe("rejected");
+    expect(twice.starts).toEqual([]);
+    await expect(recorder.startInterception(row("d"))).resolves.toBeUndefined();
+  });
+  test("any other failure of a start is not retried", async () => {
+    let calls = 0;
+    const writer: RecordWriter = {
+      async insertInterceptions() {
+        calls++;
+        throw Object.assign(new Error("violates foreign key constraint"), { code: "23503" });
+      },
+      async writeBatch() {},
+    };
+    await expect(make(writer).startInterception(row("a"))).rejects.toThrow("foreign key");
+    expect(calls).toBe(1);
   });
   test("children and ends are batched; a failing batch is retried, not lost", async () => {
     const { writer, batches } = fakeWriter({ failBatches: 2 });
