@@ -4,7 +4,8 @@ import { isDatabaseUnavailable } from "../db/unavailable";
 import type { Logger } from "../observability/logger";
 import { ApiError, type ApiErrorBody, type Validation } from "./errors";
 
-const json = (status: number, body: ApiErrorBody) => Response.json(body, { status });
+const json = (status: number, body: ApiErrorBody, headers?: Record<string, string>) =>
+  Response.json(body, { status, headers });
 
 function validationsOf(error: ValidationError): Validation[] {
   return error.all.map((e) => {
@@ -37,19 +38,19 @@ export function managementErrors(logger: Logger) {
       case "INVALID_COOKIE_SIGNATURE":
       case "INVALID_FILE_TYPE":
         return json(400, { message: "Invalid request." });
-      default:
+      default: {
+        const path = new URL(request.url).pathname;
         if (isDatabaseUnavailable(error)) {
-          logger.warn("management request failed: database unavailable", {
-            error,
-            path: new URL(request.url).pathname,
-          });
-          return Response.json(
+          logger.warn("management request failed: database unavailable", { error, path });
+          return json(
+            503,
             { message: "The database is unavailable right now; try again shortly." },
-            { status: 503, headers: { "retry-after": "1" } },
+            { "retry-after": "1" },
           );
         }
-        logger.error("unhandled management error", { error, path: new URL(request.url).pathname });
+        logger.error("unhandled management error", { error, path });
         return json(500, { message: "Internal server error." });
+      }
     }
   });
 }

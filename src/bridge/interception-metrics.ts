@@ -57,7 +57,7 @@ export class InterceptionMetrics {
     p.inFlight.dec();
     p.duration.observe(outcome.elapsedMs / 1000);
     const m = this.model(provider, model);
-    this.series(m.totals, String(outcome.status), () =>
+    cached(m.totals, String(outcome.status), () =>
       this.metrics.interceptionsTotal.child({ provider, model, status: String(outcome.status) }),
     ).inc();
     if (outcome.prompt) m.prompts.inc();
@@ -67,8 +67,7 @@ export class InterceptionMetrics {
 
   private countTokens(provider: string, model: string, m: ModelSeries, usage: TokenUsage): void {
     const add = (type: string, n: number | null | undefined) => {
-      if (n)
-        this.series(m.tokens, type, () => this.metrics.tokensTotal.child({ provider, model, type })).inc(n);
+      if (n) cached(m.tokens, type, () => this.metrics.tokensTotal.child({ provider, model, type })).inc(n);
     };
     add("input", usage.inputTokens);
     add("output", usage.outputTokens);
@@ -78,38 +77,28 @@ export class InterceptionMetrics {
   }
 
   private provider(provider: string): ProviderSeries {
-    let p = this.providers.get(provider);
-    if (!p) {
-      p = {
-        inFlight: this.metrics.interceptionsInFlight.child({ provider }),
-        duration: this.metrics.interceptionDuration.child({ provider }),
-      };
-      this.providers.set(provider, p);
-    }
-    return p;
+    return cached(this.providers, provider, () => ({
+      inFlight: this.metrics.interceptionsInFlight.child({ provider }),
+      duration: this.metrics.interceptionDuration.child({ provider }),
+    }));
   }
 
   private model(provider: string, model: string): ModelSeries {
     const key = `${provider}\n${model}`;
-    let m = this.models.get(key);
-    if (!m) {
-      if (this.models.size >= MAX_CACHED_MODELS) this.models.clear();
-      m = {
-        prompts: this.metrics.promptsTotal.child({ provider, model }),
-        tokens: new Map(),
-        totals: new Map(),
-      };
-      this.models.set(key, m);
-    }
-    return m;
+    if (this.models.size >= MAX_CACHED_MODELS && !this.models.has(key)) this.models.clear();
+    return cached(this.models, key, () => ({
+      prompts: this.metrics.promptsTotal.child({ provider, model }),
+      tokens: new Map(),
+      totals: new Map(),
+    }));
   }
+}
 
-  private series(cache: Map<string, Inc>, key: string, create: () => Inc): Inc {
-    let s = cache.get(key);
-    if (!s) {
-      s = create();
-      cache.set(key, s);
-    }
-    return s;
+function cached<V>(cache: Map<string, V>, key: string, create: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = create();
+    cache.set(key, value);
   }
+  return value;
 }
