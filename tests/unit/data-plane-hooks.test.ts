@@ -156,7 +156,12 @@ describe("route hook", () => {
         match: openai.match("POST", "/v1/chat/completions"),
       }),
     ).toBeUndefined();
-    expect(d.flight.facts).toEqual({ model: "gpt-4o", stream: true, prompt: "q" });
+    expect(d.flight.facts).toEqual({
+      model: "gpt-4o",
+      stream: true,
+      prompt: "q",
+      correlationToolCallId: null,
+    });
     expect(d.flight.client?.client).toBe("Codex");
     expect(d.flight.credential?.kind).toBe("centralized");
   });
@@ -191,7 +196,7 @@ describe("circuit-breaker hook", () => {
       const match = openai.match("POST", "/v1/chat/completions");
       if (match.kind !== "intercepted") throw new Error("chat completions must be intercepted");
       f.route = match;
-      f.facts = { model: "m", stream: false, prompt: null };
+      f.facts = { model: "m", stream: false, prompt: null, correlationToolCallId: null };
       return f;
     };
     const first = make();

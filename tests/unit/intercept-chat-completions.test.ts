@@ -48,6 +48,7 @@ describe("OpenAI chat completions: streaming fixtures (identical at every chunk 
         { tool: "list_alerts", providerToolCallId: "call_Tz3cV6bN9mQ2wE5rT8yU1iO4", input: "{}" },
       ],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -63,6 +64,7 @@ describe("OpenAI chat completions: streaming fixtures (identical at every chunk 
       },
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -71,6 +73,7 @@ describe("OpenAI chat completions: streaming fixtures (identical at every chunk 
       usage: null,
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -118,6 +121,7 @@ describe("OpenAI chat completions: non-streaming fixtures", () => {
         },
       ],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -139,6 +143,7 @@ describe("OpenAI chat completions: non-streaming fixtures", () => {
       },
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -281,6 +286,7 @@ describe("OpenAI chat completions: the mock upstream's wire builders agree", () 
     },
     toolCalls: calls.map((c) => ({ tool: c.name, providerToolCallId: c.id, input: c.arguments })),
     overloaded: false,
+    thoughts: [],
   };
 
   test("blocking and streaming", () => {
@@ -344,7 +350,7 @@ describe("OpenAI chat completions: request facts", () => {
         ],
         { stream: true },
       ),
-    ).toEqual({ model: "gpt-4.1", stream: true, prompt: "q" });
+    ).toEqual({ model: "gpt-4.1", stream: true, prompt: "q", correlationToolCallId: null });
   });
 
   test("the last text part of a content array", () => {

@@ -45,6 +45,13 @@ describe("Anthropic Messages: streaming fixtures (identical at every chunk bound
         },
       ],
       overloaded: false,
+      thoughts: [
+        {
+          content:
+            "The user wants the config and the README compared. I can read both files in parallel — neither read depends on the other.",
+          source: "thinking",
+        },
+      ],
     });
   });
 
@@ -62,6 +69,7 @@ describe("Anthropic Messages: streaming fixtures (identical at every chunk bound
         { tool: "current_time", providerToolCallId: "toolu_01NowNoArgs7dQ2vY5xKe3Lp", input: "{}" },
       ],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -77,6 +85,7 @@ describe("Anthropic Messages: streaming fixtures (identical at every chunk bound
       }),
       toolCalls: [],
       overloaded: true,
+      thoughts: [],
     });
   });
 
@@ -124,6 +133,12 @@ describe("Anthropic Messages: non-streaming fixtures", () => {
         },
       ],
       overloaded: false,
+      thoughts: [
+        {
+          content: "Two independent lookups: run the tests and grep for the TODO markers at once.",
+          source: "thinking",
+        },
+      ],
     });
   });
 
@@ -132,6 +147,7 @@ describe("Anthropic Messages: non-streaming fixtures", () => {
       usage: usage({ providerResponseId: "msg_013Zva2CMHLNnXjNJJKqJ2EF", inputTokens: 10, outputTokens: 12 }),
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -140,6 +156,7 @@ describe("Anthropic Messages: non-streaming fixtures", () => {
       usage: null,
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -156,6 +173,7 @@ describe("Anthropic Messages: non-streaming fixtures", () => {
       usage: null,
       toolCalls: [{ tool: "now", providerToolCallId: "toolu_n", input: "{}" }],
       overloaded: false,
+      thoughts: [],
     });
   });
 });
@@ -273,9 +291,9 @@ describe("Anthropic Messages: streamed tool calls", () => {
       'data: {"type":"content_block_delta","index":0,"delta":null}\n\n',
       'data: {"type":"message_delta","usage":"many"}\n\n',
     ].join("");
-    expect(observeText(api, text)).toEqual({ usage: null, toolCalls: [], overloaded: false });
+    expect(observeText(api, text)).toEqual({ usage: null, toolCalls: [], overloaded: false, thoughts: [] });
     for (const body of [null, 1, "x", [], {}, { type: "message", content: "x", usage: null }]) {
-      expect(observeJson(api, body)).toEqual({ usage: null, toolCalls: [], overloaded: false });
+      expect(observeJson(api, body)).toEqual({ usage: null, toolCalls: [], overloaded: false, thoughts: [] });
     }
   });
 
@@ -289,6 +307,7 @@ describe("Anthropic Messages: streamed tool calls", () => {
       usage: usage({ providerResponseId: "m", inputTokens: 1, outputTokens: 2 }),
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 });
@@ -322,6 +341,7 @@ describe("Anthropic Messages: the mock upstream's wire builders agree", () => {
       { tool: "Bash", providerToolCallId: "toolu_2", input: '{"command":"ls -la","timeout":5}' },
     ],
     overloaded: false,
+    thoughts: [{ content: "hmm", source: "thinking" as const }],
   };
 
   test("blocking and streaming", () => {
@@ -341,6 +361,7 @@ describe("Anthropic Messages: request facts", () => {
       model: "claude-sonnet-4-5",
       stream: false,
       prompt: "hi",
+      correlationToolCallId: null,
     });
     expect(parse({ model: "m", stream: true, messages: [] })).toMatchObject({ stream: true });
     expect(parse({ model: "m", stream: "true", messages: [] })).toMatchObject({ stream: false });

@@ -46,6 +46,9 @@ describe("OpenAI Responses: streaming fixtures (identical at every chunk boundar
         },
       ],
       overloaded: false,
+      thoughts: [
+        { content: "**Inspecting the repository layout** — two reads at once.", source: "reasoning_summary" },
+      ],
     });
   });
 
@@ -61,6 +64,7 @@ describe("OpenAI Responses: streaming fixtures (identical at every chunk boundar
       },
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -84,6 +88,7 @@ describe("OpenAI Responses: streaming fixtures (identical at every chunk boundar
         { tool: "run_tests", providerToolCallId: "call_Tr7uNcAt3dQ1wE4rT6yU8iO0", input: '{"filter":"ser' },
       ],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -99,6 +104,7 @@ describe("OpenAI Responses: streaming fixtures (identical at every chunk boundar
       },
       toolCalls: [],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -146,6 +152,7 @@ describe("OpenAI Responses: non-streaming", () => {
         },
       ],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -191,6 +198,7 @@ describe("OpenAI Responses: streaming rules", () => {
       usage: null,
       toolCalls: [{ tool: "f", providerToolCallId: "call_1", input: '{"a":1}' }],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -228,6 +236,7 @@ describe("OpenAI Responses: streaming rules", () => {
       usage: null,
       toolCalls: [{ tool: "f", providerToolCallId: "call", input: "{}" }],
       overloaded: false,
+      thoughts: [],
     });
   });
 
@@ -254,7 +263,7 @@ describe("OpenAI Responses: streaming rules", () => {
       'data: {"type":"response.function_call_arguments.delta","item_id":"missing","delta":"x"}\n\n',
       'data: {"type":"response.function_call_arguments.done","item_id":5}\n\n',
     ].join("");
-    expect(observeText(api, text)).toEqual({ usage: null, toolCalls: [], overloaded: false });
+    expect(observeText(api, text)).toEqual({ usage: null, toolCalls: [], overloaded: false, thoughts: [] });
     for (const body of [null, 1, "x", [], {}, { output: [null, 1, "x"] }]) {
       expect(() => observeJson(api, body)).not.toThrow();
     }
@@ -284,6 +293,7 @@ describe("OpenAI Responses: the mock upstream's wire builders agree", () => {
     },
     toolCalls: calls.map((c) => ({ tool: c.name, providerToolCallId: c.callId, input: c.arguments })),
     overloaded: false,
+    thoughts: [],
   };
 
   test("blocking and streaming", () => {
@@ -297,7 +307,12 @@ describe("OpenAI Responses: request facts", () => {
     api.parseRequest({ model: "gpt-5-codex", input, ...extra });
 
   test("model, stream, and a string input as the prompt", () => {
-    expect(parse("hello", { stream: true })).toEqual({ model: "gpt-5-codex", stream: true, prompt: "hello" });
+    expect(parse("hello", { stream: true })).toEqual({
+      model: "gpt-5-codex",
+      stream: true,
+      prompt: "hello",
+      correlationToolCallId: null,
+    });
   });
 
   test("the last item's input_text parts joined by newlines", () => {

@@ -99,6 +99,8 @@ function observe(): ResponseObserver {
         usage: usage ? toUsage(id, usage) : null,
         toolCalls: [...completed, ...fromStream],
         overloaded: false,
+        // Chat completions show no reasoning text in the official API.
+        thoughts: [],
       };
     },
   };
@@ -115,6 +117,8 @@ export const chatCompletionsInterceptor: ApiInterceptor = {
       model,
       stream: body.stream === true,
       prompt: last?.role === "user" ? lastText(last.content) : null,
+      // After parallel calls, one `role: tool` message answers each; the last one links the thread.
+      correlationToolCallId: last?.role === "tool" ? str(last.tool_call_id) || null : null,
     };
   },
   // SPEC §8.1: the one allowed body change, so that streaming usage is always known.

@@ -1,6 +1,13 @@
 import type { SseEvent } from "../sse";
 import { arr, collect, type Json, lastText, num, obj, parseJson, requireModel, str } from "./json";
-import type { ApiInterceptor, ObservedResponse, ResponseObserver, TokenUsage, ToolCall } from "./types";
+import type {
+  ApiInterceptor,
+  ObservedResponse,
+  ResponseObserver,
+  Thought,
+  TokenUsage,
+  ToolCall,
+} from "./types";
 
 /**
  * Folds one Anthropic usage snapshot into `target`, field by field: a present number wins, an absent
@@ -30,12 +37,35 @@ interface StreamedToolUse {
   partialJson: string;
 }
 
+/** A non-empty thinking text becomes a thought. */
+function takeThought(into: Thought[], text: unknown): void {
+  if (typeof text === "string" && text !== "") into.push({ content: text, source: "thinking" });
+}
+
+/**
+ * The `tool_use_id` of the last `tool_result` block of the last message: Claude Code answers every
+ * tool call in the next request's last (user) message, text after the results included.
+ */
+function answeredToolCall(messages: unknown): string | null {
+  const last = obj(arr(messages).at(-1));
+  if (last?.role !== "user") return null;
+  const blocks = arr(last.content);
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const block = obj(blocks[i]);
+    if (block?.type === "tool_result") return str(block.tool_use_id) || null;
+  }
+  return null;
+}
+
 function observe(): ResponseObserver {
   let id = "";
   let usage: TokenUsage | null = null;
   let overloaded = false;
   const completed: ToolCall[] = [];
   const streamed = new Map<number, StreamedToolUse>();
+  const thoughts: Thought[] = [];
+  // Thinking blocks being streamed, by content block index; `redacted_thinking` carries no text.
+  const thinking = new Map<number, string>();
 
   const takeUsage = (value: unknown) => {
     const snapshot = obj(value);
@@ -59,6 +89,7 @@ function observe(): ResponseObserver {
       takeUsage(message.usage);
       for (const block of arr(message.content)) {
         const b = obj(block);
+        if (b?.type === "thinking") takeThought(thoughts, b.thinking);
         if (b?.type !== "tool_use") continue;
         completed.push({
           tool: str(b.name) ?? "",
@@ -80,6 +111,7 @@ function observe(): ResponseObserver {
         case "content_block_start": {
           const block = obj(data.content_block);
           const index = num(data.index);
+          if (block?.type === "thinking" && index !== null) thinking.set(index, str(block.thinking) ?? "");
           if (block?.type !== "tool_use" || index === null) break;
           const input = obj(block.input);
           streamed.set(index, {
@@ -92,8 +124,12 @@ function observe(): ResponseObserver {
         }
         case "content_block_delta": {
           const delta = obj(data.delta);
+          const index = num(data.index) ?? -1;
+          if (delta?.type === "thinking_delta" && thinking.has(index)) {
+            thinking.set(index, thinking.get(index)! + (str(delta.thinking) ?? ""));
+          }
           if (delta?.type !== "input_json_delta") break;
-          const block = streamed.get(num(data.index) ?? -1);
+          const block = streamed.get(index);
           if (block) block.partialJson += str(delta.partial_json) ?? "";
           break;
         }
@@ -111,7 +147,15 @@ function observe(): ResponseObserver {
         .sort(([a], [b]) => a - b)
         .map(([, t]) => ({ tool: t.name, providerToolCallId: t.id, input: t.partialJson || t.initialInput }));
       const finalUsage = usage ? { ...usage, providerResponseId: id, metadata: { ...usage.metadata } } : null;
-      return { usage: finalUsage, toolCalls: [...completed, ...fromStream], overloaded };
+      const streamedThoughts: Thought[] = [];
+      for (const [, text] of [...thinking.entries()].sort(([a], [b]) => a - b))
+        takeThought(streamedThoughts, text);
+      return {
+        usage: finalUsage,
+        toolCalls: [...completed, ...fromStream],
+        overloaded,
+        thoughts: [...thoughts, ...streamedThoughts],
+      };
     },
   };
 }
@@ -125,7 +169,12 @@ export const messagesInterceptor: ApiInterceptor = {
     const last = obj(arr(body.messages).at(-1));
     // A user turn holding only tool_result blocks has no text block: no prompt.
     const prompt = last?.role === "user" ? lastText(last.content) : null;
-    return { model, stream: body.stream === true, prompt };
+    return {
+      model,
+      stream: body.stream === true,
+      prompt,
+      correlationToolCallId: answeredToolCall(body.messages),
+    };
   },
   observe,
 };

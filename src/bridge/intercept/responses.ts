@@ -1,6 +1,13 @@
 import type { SseEvent } from "../sse";
 import { arr, collect, type Json, num, obj, parseJson, requireModel, str } from "./json";
-import type { ApiInterceptor, ObservedResponse, ResponseObserver, TokenUsage, ToolCall } from "./types";
+import type {
+  ApiInterceptor,
+  ObservedResponse,
+  ResponseObserver,
+  Thought,
+  TokenUsage,
+  ToolCall,
+} from "./types";
 
 function toUsage(id: string, usage: Json): TokenUsage {
   const input = num(usage.input_tokens);
@@ -41,15 +48,45 @@ function itemKey(item: Json | undefined, outputIndex: unknown): string {
   return str(item?.id) || str(item?.call_id) || `#${num(outputIndex) ?? -1}`;
 }
 
+/** The text of an assistant message's `output_text` parts, joined by "\n". */
+function outputText(item: Json): string {
+  const texts: string[] = [];
+  for (const part of arr(item.content)) {
+    const p = obj(part);
+    if (p?.type === "output_text" && typeof p.text === "string" && p.text !== "") texts.push(p.text);
+  }
+  return texts.join("\n");
+}
+
+/**
+ * The thoughts of one output item, keyed within `into` so that a later sighting of the same item
+ * (output_item.done, then response.completed) replaces rather than repeats: each reasoning summary
+ * part, and an assistant message the model marked as commentary (`phase: "commentary"`).
+ */
+function takeThoughts(into: Map<string, Thought>, item: Json | undefined, key: string): void {
+  if (item?.type === "reasoning") {
+    for (const [n, part] of arr(item.summary).entries()) {
+      const text = str(obj(part)?.text);
+      if (text) into.set(`${key}#s${n}`, { content: text, source: "reasoning_summary" });
+    }
+  } else if (item?.type === "message" && item.phase === "commentary") {
+    const text = outputText(item);
+    if (text) into.set(`${key}#c`, { content: text, source: "commentary" });
+  }
+}
+
 function observe(): ResponseObserver {
   let id = "";
   let usage: Json | null = null;
   // Map order is the order the calls first appeared in; a later, more complete sighting replaces.
   const calls = new Map<string, ToolCall>();
+  const thoughts = new Map<string, Thought>();
 
   const takeItem = (item: Json | undefined, outputIndex: unknown) => {
+    const key = itemKey(item, outputIndex);
+    takeThoughts(thoughts, item, key);
     const call = toolCall(item);
-    if (call) calls.set(itemKey(item, outputIndex), call);
+    if (call) calls.set(key, call);
   };
   const takeResponse = (response: Json | undefined) => {
     if (!response) return;
@@ -87,6 +124,13 @@ function observe(): ResponseObserver {
           if (!calls.has(key)) takeItem(item, data.output_index);
           break;
         }
+        // A summary part is complete before its item is: a stream cut short still keeps it.
+        case "response.reasoning_summary_text.done": {
+          const text = str(data.text);
+          const key = `${str(data.item_id) || `#${num(data.output_index) ?? -1}`}#s${num(data.summary_index) ?? 0}`;
+          if (text) thoughts.set(key, { content: text, source: "reasoning_summary" });
+          break;
+        }
         case "response.function_call_arguments.delta":
         case "response.custom_tool_call_input.delta":
           appendInput(data);
@@ -113,6 +157,7 @@ function observe(): ResponseObserver {
         usage: usage ? toUsage(id, usage) : null,
         toolCalls: [...calls.values()].map((call) => ({ ...call })),
         overloaded: false,
+        thoughts: [...thoughts.values()].map((thought) => ({ ...thought })),
       };
     },
   };
@@ -136,13 +181,28 @@ function userPrompt(input: unknown): string | null {
   return texts.length > 0 ? texts.join("\n") : null;
 }
 
+/**
+ * The `call_id` of a last `function_call_output` (or `custom_tool_call_output`, Codex's apply_patch)
+ * input item: the tool call this request answers.
+ */
+function answeredToolCall(input: unknown): string | null {
+  const last = obj(arr(input).at(-1));
+  if (last?.type !== "function_call_output" && last?.type !== "custom_tool_call_output") return null;
+  return str(last.call_id) || null;
+}
+
 /** OpenAI Responses (`POST /v1/responses`). */
 export const responsesInterceptor: ApiInterceptor = {
   api: "responses",
   parseRequest(body) {
     const model = requireModel(body);
     if (typeof model !== "string") return model;
-    return { model, stream: body.stream === true, prompt: userPrompt(body.input) };
+    return {
+      model,
+      stream: body.stream === true,
+      prompt: userPrompt(body.input),
+      correlationToolCallId: answeredToolCall(body.input),
+    };
   },
   observe,
 };

@@ -21,6 +21,20 @@ export interface RequestFacts {
   model: string;
   stream: boolean;
   prompt: string | null;
+  /**
+   * The tool call this request answers (SPEC §14 threads): the id of the last tool result of the
+   * request's last message or item, or null when the request does not end with a tool result.
+   */
+  correlationToolCallId: string | null;
+}
+
+/** Where a thought came from; stored as the row's `metadata.source`. */
+export type ThoughtSource = "thinking" | "reasoning_summary" | "commentary";
+
+/** Text the model showed of its reasoning (SPEC §14 model thoughts); never empty. */
+export interface Thought {
+  content: string;
+  source: ThoughtSource;
 }
 
 export interface ObservedResponse {
@@ -28,6 +42,8 @@ export interface ObservedResponse {
   toolCalls: ToolCall[];
   /** An Anthropic stream error event of type overloaded_error was seen. */
   overloaded: boolean;
+  /** In the order the model produced them. */
+  thoughts: Thought[];
 }
 
 /** Reads a parsed copy of one upstream response (a JSON body or SSE events) for recording. */
