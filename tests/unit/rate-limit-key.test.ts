@@ -1,15 +1,18 @@
 import { describe, expect, test } from "bun:test";
 
-import { rateLimitKey } from "../../src/overload/rate-limit-key.ts";
+import { type RateLimitKeyOf, rateLimitKey, sharedRateLimitKey } from "../../src/overload/rate-limit-key.ts";
 
 const KEY = "abcdefghij-0123456789abcdefghijkl";
 const OTHER = "zyxwvutsrq-0123456789abcdefghijkl";
 
-function keyOf(init: Record<string, string>, ip: string | null = "10.0.0.1"): string {
-  return rateLimitKey(new Headers(init), () => ip);
-}
+describe.each([
+  ["rateLimitKey", rateLimitKey],
+  ["sharedRateLimitKey", sharedRateLimitKey],
+] as [string, RateLimitKeyOf][])("%s", (_name, budgetKey) => {
+  function keyOf(init: Record<string, string>, ip: string | null = "10.0.0.1"): string {
+    return budgetKey(new Headers(init), () => ip);
+  }
 
-describe("rateLimitKey", () => {
   test("X-Coder-Token is a key source", () => {
     const key = keyOf({ "X-Coder-Token": KEY });
     expect(key.startsWith("k:")).toBe(true);
@@ -84,4 +87,13 @@ describe("rateLimitKey", () => {
   test("a key never collides with the IP namespace", () => {
     expect(keyOf({ "X-Api-Key": "ip:1.2.3.4" }, null)).not.toBe("ip:1.2.3.4");
   });
+});
+
+test("every replica names a key's shared budget alike (no per-process seed)", async () => {
+  const headers = { "X-Api-Key": KEY };
+  const here = sharedRateLimitKey(new Headers(headers), () => null);
+  const script = `import { sharedRateLimitKey } from "${import.meta.dir}/../../src/overload/rate-limit-key.ts";
+process.stdout.write(sharedRateLimitKey(new Headers(${JSON.stringify(headers)}), () => null));`;
+  const other = Bun.spawnSync([process.execPath, "-e", script]);
+  expect(other.stdout.toString()).toBe(here);
 });

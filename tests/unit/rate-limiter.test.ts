@@ -1,17 +1,7 @@
 import { describe, expect, test } from "bun:test";
 
-import { type RateDecision, RateLimiter } from "../../src/overload/rate-limiter.ts";
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { RateLimiter } from "../../src/overload/rate-limiter.ts";
+import { burstsAndPauses, integerGap, runScenario, type Scenario } from "../helpers/rate-limit-scenarios.ts";
 
 function limiterWithClock(limit: number, start = 1_700_000_000_000) {
   const clock = { now: start };
@@ -19,107 +9,9 @@ function limiterWithClock(limit: number, start = 1_700_000_000_000) {
   return { clock, limiter };
 }
 
-/** Admitted times of one key, in order, with brute-force answers about them. */
-class Log {
-  readonly times: number[] = [];
-
-  /** Admissions in the half-open second (t - 1000, t]. */
-  inWindowEndingAt(t: number): number {
-    let n = 0;
-    for (let i = this.times.length - 1; i >= 0 && this.times[i]! > t - 1000; i--) n++;
-    return n;
-  }
-
-  /** No `limit + 1` admissions ever fit in one 1-second interval. */
-  expectNeverOver(limit: number): void {
-    for (let i = 0; i + limit < this.times.length; i++) {
-      const gap = this.times[i + limit]! - this.times[i]!;
-      if (gap < 1000) throw new Error(`${limit + 1} admissions within ${gap} ms from ${this.times[i]}`);
-    }
-  }
-}
-
-interface Scenario {
-  limit: number;
-  keys: number;
-  requests: number;
-  /** Next arrival gap in ms. */
-  gap: (random: () => number) => number;
-}
-
-/**
- * Drives one limiter through random arrivals and checks every decision against a brute-force log:
- * safety always; with an integer clock also exactness (refused only when the window is really full,
- * exact remaining / Retry-After / reset). Some refused callers wait, silent, for exactly Retry-After,
- * come back and must be admitted.
- */
-function runScenario(s: Scenario, seed: number, exact: boolean): { admitted: number; refused: number } {
-  const random = seededRandom(seed);
-  const { clock, limiter } = limiterWithClock(s.limit);
-  const logs = Array.from({ length: s.keys }, () => new Log());
-  const comebacks: { at: number; key: number }[] = [];
-  let admitted = 0;
-  let refused = 0;
-
-  for (let n = 0; n < s.requests; n++) {
-    let key = Math.floor(random() * s.keys);
-    let mustAdmit = false;
-    const due = comebacks[0];
-    if (due !== undefined && due.at <= clock.now + s.gap(random)) {
-      comebacks.shift();
-      clock.now = Math.max(clock.now, due.at);
-      key = due.key;
-      mustAdmit = due.at === clock.now;
-    } else {
-      clock.now += s.gap(random);
-      // A caller waiting out its Retry-After sends nothing meanwhile.
-      if (comebacks.some((c) => c.key === key)) continue;
-    }
-    const log = logs[key]!;
-    const before = log.inWindowEndingAt(clock.now);
-    const decision: RateDecision = limiter.check(`key-${key}`);
-    expect(decision.limit).toBe(s.limit);
-
-    if (decision.allowed) {
-      admitted++;
-      log.times.push(clock.now);
-      expect(decision.retryAfterSeconds).toBe(0);
-      if (exact) {
-        expect(decision.remaining).toBe(s.limit - before - 1);
-        expect(decision.resetAt).toBe(Math.ceil((clock.now + 1000) / 1000));
-      }
-      continue;
-    }
-
-    refused++;
-    if (mustAdmit) throw new Error(`key ${key} waited Retry-After and was refused at ${clock.now}`);
-    expect(decision.remaining).toBe(0);
-    expect(decision.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    if (exact) {
-      expect(before).toBe(s.limit);
-      const admitsAt = log.times[log.times.length - s.limit]! + 1000;
-      expect(decision.retryAfterSeconds).toBe(Math.max(1, Math.ceil((admitsAt - clock.now) / 1000)));
-      expect(decision.resetAt).toBe(Math.ceil((log.times.at(-1)! + 1000) / 1000));
-    }
-    if (random() < 0.3 && !comebacks.some((c) => c.key === key)) {
-      comebacks.push({ at: clock.now + decision.retryAfterSeconds * 1000, key });
-      comebacks.sort((a, b) => a.at - b.at);
-    }
-  }
-
-  for (const log of logs) log.expectNeverOver(s.limit);
-  return { admitted, refused };
-}
-
-const integerGap =
-  (mostlySame: number, spread: number) =>
-  (random: () => number): number =>
-    random() < mostlySame ? 0 : Math.floor(random() * spread);
-
-/** Mostly same-instant bursts, with pauses long enough for keys to be forgotten. */
-function burstsAndPauses(random: () => number): number {
-  if (random() < 0.9) return 0;
-  return random() < 0.5 ? Math.floor(random() * 50) : 1500 + Math.floor(random() * 2000);
+function clocked(limit: number) {
+  const { clock, limiter } = limiterWithClock(limit);
+  return { clock, check: (key: string) => limiter.check(key) };
 }
 
 describe("RateLimiter against a brute-force checker", () => {
@@ -138,9 +30,9 @@ describe("RateLimiter against a brute-force checker", () => {
   ];
 
   for (const [name, scenario] of cases) {
-    test(`${name}: never over, exact with an integer clock`, () => {
+    test(`${name}: never over, exact with an integer clock`, async () => {
       for (const seed of [1, 2, 3]) {
-        const { admitted, refused } = runScenario(scenario, seed, true);
+        const { admitted, refused } = await runScenario(scenario, seed, true, clocked(scenario.limit));
         // The scenario must exercise both outcomes to mean anything.
         expect(admitted).toBeGreaterThan(0);
         expect(refused).toBeGreaterThan(0);
@@ -148,13 +40,14 @@ describe("RateLimiter against a brute-force checker", () => {
     });
   }
 
-  test("fractional clock: never over, and waiting Retry-After is enough", () => {
+  test("fractional clock: never over, and waiting Retry-After is enough", async () => {
     for (const limit of [1, 3, 10, 250, 2000]) {
       const spread = 600 / limit;
-      const { refused } = runScenario(
+      const { refused } = await runScenario(
         { limit, keys: 3, requests: 20_000, gap: (random) => (random() < 0.3 ? 0 : random() * spread) },
         limit,
         false,
+        clocked(limit),
       );
       expect(refused).toBeGreaterThan(0);
     }
