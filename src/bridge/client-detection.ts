@@ -19,6 +19,10 @@ const CLIENTS: { client: string; matches(ua: string, headers: Headers): boolean 
   },
   { client: "Roo Code", matches: (ua, h) => ua.includes("roo-code/") || h.get("originator") === "roo-code" },
   { client: "Cursor", matches: (_ua, h) => h.has("x-cursor-client-version") },
+  { client: "OpenCode", matches: (ua) => ua.includes("opencode/") },
+  { client: "Coder Agents", matches: (ua) => ua.includes("coder-agents/") },
+  { client: "Charm Crush", matches: (ua) => ua.includes("charm crush/") },
+  { client: "Junie", matches: (ua) => ua.includes("junie:") },
 ];
 
 /** Claude Code puts the session in `metadata.user_id`: a JSON string, or legacy `…_session_<id>`. */
@@ -41,7 +45,8 @@ function sessionId(client: string, headers: Headers, body: Record<string, unknow
     case "Claude Code":
       return headers.get("x-claude-code-session-id") || claudeSessionFromBody(body);
     case "Codex":
-      return headers.get("session_id") || null;
+      // Current releases send `session-id`, older ones `session_id`.
+      return headers.get("session-id") || headers.get("session_id") || null;
     case "Mux":
       return headers.get("x-mux-workspace-id") || null;
     case "GitHub Copilot (VS Code)":
@@ -50,6 +55,10 @@ function sessionId(client: string, headers: Headers, body: Record<string, unknow
       return headers.get("x-client-session-id") || null;
     case "Kilo Code":
       return headers.get("x-kilocode-taskid") || null;
+    case "OpenCode":
+      return headers.get("x-opencode-session") || headers.get("x-session-affinity") || null;
+    case "Coder Agents":
+      return headers.get("x-coder-chat-id") || null;
     default:
       return null;
   }

@@ -1,6 +1,6 @@
 import { detectClient } from "./client-detection";
 import { decideCredential } from "./credentials";
-import { providerError } from "./error-response";
+import { providerError, setRetryHints } from "./error-response";
 import type { Flight } from "./flight";
 import type { RouteMatch } from "./providers/types";
 import { BodyTooLargeError, readBody } from "./read-body";
@@ -62,12 +62,14 @@ export function routeHook(options: { allowByok: boolean }) {
     const facts = match.interceptor.parseRequest(body);
     if ("error" in facts) return providerError(flight, 400, "invalidRequest", facts.error);
     if (match.interceptor.api === "responses" && body.background === true) {
+      const headers = new Headers({ "content-type": "application/json" });
+      setRetryHints(501, headers);
       return new Response(
         JSON.stringify({
           code: "501",
           message: "background requests are currently not supported by AI Bridge",
         }),
-        { status: 501, headers: { "content-type": "application/json" } },
+        { status: 501, headers },
       );
     }
     flight.json = body;

@@ -1,3 +1,4 @@
+import { setRetryHints } from "../bridge/error-response";
 import type { Flight } from "../bridge/flight";
 import type { Metrics } from "../observability/metrics";
 import type { ConcurrencyLimiter } from "./concurrency";
@@ -15,7 +16,9 @@ export function concurrencyHook(
     const slot = limiter.tryAcquire();
     if (!slot) {
       metrics.concurrencyRejectsTotal.inc();
-      return new Response(CAPACITY_BODY, { status: 503, headers: { "content-type": "application/json" } });
+      const headers = new Headers({ "content-type": "application/json" });
+      setRetryHints(503, headers);
+      return new Response(CAPACITY_BODY, { status: 503, headers });
     }
     flight.slot = slot;
   };

@@ -16,6 +16,10 @@ const RULES: { client: string; ua?: string; header?: Record<string, string> }[] 
   { client: "Kilo Code", ua: "Kilo-Code/4.104.0", header: { originator: "kilo-code" } },
   { client: "Roo Code", ua: "Roo-Code/3.28.15", header: { originator: "roo-code" } },
   { client: "Cursor", header: { "x-cursor-client-version": "1.7.44" } },
+  { client: "OpenCode", ua: "opencode/0.15.8 ai-sdk/provider-utils/3.0.10 runtime/bun/1.3.0" },
+  { client: "Coder Agents", ua: "coder-agents/v2.28.0" },
+  { client: "Charm Crush", ua: "Charm Crush/0.12.1" },
+  { client: "Junie", ua: "Junie:cli/642.1 (linux; x64)" },
 ];
 
 describe("client detection: which tool (SPEC §8.2)", () => {
@@ -84,12 +88,23 @@ describe("client detection: which tool (SPEC §8.2)", () => {
     expect(detect({ "user-agent": "mux" }).client).toBe("Unknown");
     expect(detect({ "user-agent": "zed" }).client).toBe("Unknown");
     expect(detect({ "user-agent": "kilo-code" }).client).toBe("Unknown");
+    expect(detect({ "user-agent": "opencode" }).client).toBe("Unknown");
+    expect(detect({ "user-agent": "charm-crush/1" }).client).toBe("Unknown");
+    expect(detect({ "user-agent": "junie/1" }).client).toBe("Unknown");
   });
 });
 
 describe("client detection: session id (SPEC §8.2)", () => {
   test.each([
-    ["Codex", { "user-agent": "codex_cli_rs/0.46.0", session_id: "0199e1c2-codex" }, "0199e1c2-codex"],
+    [
+      "Codex (older)",
+      { "user-agent": "codex_cli_rs/0.46.0", session_id: "0199e1c2-codex" },
+      "0199e1c2-codex",
+    ],
+    ["Codex (current)", { "user-agent": "codex_cli_rs/0.178.0", "session-id": "019a-codex" }, "019a-codex"],
+    ["OpenCode", { "user-agent": "opencode/0.15.8", "x-opencode-session": "ses_1" }, "ses_1"],
+    ["OpenCode (affinity)", { "user-agent": "opencode/0.15.8", "x-session-affinity": "aff-2" }, "aff-2"],
+    ["Coder Agents", { "user-agent": "coder-agents/v2.28.0", "X-Coder-Chat-Id": "chat-3" }, "chat-3"],
     ["Mux", { "user-agent": "mux/0.9", "x-mux-workspace-id": "ws-42" }, "ws-42"],
     ["Copilot VS Code", { "user-agent": "GitHubCopilotChat/0.32", "x-interaction-id": "int-1" }, "int-1"],
     ["Copilot CLI", { "user-agent": "copilot/0.0.340", "x-client-session-id": "cli-7" }, "cli-7"],
@@ -100,6 +115,23 @@ describe("client detection: session id (SPEC §8.2)", () => {
     expect(detect(headers).sessionId).toBe(session);
   });
 
+  test("Codex: `session-id` first, then `session_id`; an empty one counts as absent", () => {
+    const codex = { "user-agent": "codex_cli_rs/0.178.0" };
+    expect(detect({ ...codex, "session-id": "new", session_id: "old" }).sessionId).toBe("new");
+    expect(detect({ ...codex, "session-id": "", session_id: "old" }).sessionId).toBe("old");
+  });
+
+  test("OpenCode: X-OpenCode-Session first, then x-session-affinity", () => {
+    const opencode = { "user-agent": "opencode/0.15.8" };
+    expect(detect({ ...opencode, "x-opencode-session": "s", "x-session-affinity": "a" }).sessionId).toBe("s");
+  });
+
+  test("Charm Crush and Junie have no session header", () => {
+    const all = { "session-id": "x", "x-opencode-session": "y", "x-coder-chat-id": "z" };
+    expect(detect({ ...all, "user-agent": "Charm Crush/0.12.1" }).sessionId).toBeNull();
+    expect(detect({ ...all, "user-agent": "Junie:cli/642.1" }).sessionId).toBeNull();
+  });
+
   test("each client reads only its own session header", () => {
     const all = {
       session_id: "codex",
@@ -108,6 +140,8 @@ describe("client detection: session id (SPEC §8.2)", () => {
       "x-client-session-id": "cli",
       "x-kilocode-taskid": "kilo",
       "x-claude-code-session-id": "claude",
+      "x-opencode-session": "opencode",
+      "x-coder-chat-id": "coder-agents",
     };
     expect(detect({ ...all, "user-agent": "claude-cli/2" }).sessionId).toBe("claude");
     expect(detect({ ...all, "user-agent": "codex_cli_rs/1" }).sessionId).toBe("codex");
@@ -115,6 +149,8 @@ describe("client detection: session id (SPEC §8.2)", () => {
     expect(detect({ ...all, "user-agent": "GitHubCopilotChat/1" }).sessionId).toBe("vscode");
     expect(detect({ ...all, "user-agent": "copilot/1" }).sessionId).toBe("cli");
     expect(detect({ ...all, "user-agent": "kilo-code/1" }).sessionId).toBe("kilo");
+    expect(detect({ ...all, "user-agent": "opencode/1" }).sessionId).toBe("opencode");
+    expect(detect({ ...all, "user-agent": "coder-agents/1" }).sessionId).toBe("coder-agents");
     expect(detect({ ...all, "user-agent": "Zed/1" }).sessionId).toBeNull();
     expect(detect({ ...all, "user-agent": "roo-code/1" }).sessionId).toBeNull();
     expect(detect({ ...all, "x-cursor-client-version": "1" }).sessionId).toBeNull();
@@ -129,6 +165,8 @@ describe("client detection: session id (SPEC §8.2)", () => {
       "copilot/1",
       "kilo-code/1",
       "claude-cli/2",
+      "opencode/1",
+      "coder-agents/1",
     ]) {
       expect(detect({ "user-agent": ua }).sessionId).toBeNull();
     }
