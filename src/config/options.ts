@@ -9,7 +9,9 @@ export type OptionKind =
   | "duration"
   | "integer"
   | "boolean"
-  | "log-format";
+  | "log-format"
+  | "redis-url"
+  | "dollars";
 
 interface OptionMeta {
   flag: string;
@@ -163,6 +165,42 @@ export const OptionsSchema = T.Object({
     "shutdown-grace-period",
     "CODER_SHUTDOWN_GRACE_PERIOD",
   ),
+  redisUrl: option(T.String({ default: "" }), {
+    flag: "redis-url",
+    env: "CODER_AIBRIDGE_REDIS_URL",
+    kind: "redis-url",
+    description: "Redis URL for rate limits and budget spend shared across replicas; empty = per process.",
+  }),
+  defaultMonthlyBudget: option(T.Number({ minimum: 0, default: 0 }), {
+    flag: "aibridge-default-monthly-budget",
+    env: "CODER_AIBRIDGE_DEFAULT_MONTHLY_BUDGET",
+    kind: "dollars",
+    description: "Dollars per user per UTC month for users without a budget of their own; 0 = unlimited.",
+  }),
+  recordPrompts: option(T.Boolean({ default: true }), {
+    flag: "aibridge-record-prompts",
+    env: "CODER_AIBRIDGE_RECORD_PROMPTS",
+    kind: "boolean",
+    description: "Store prompt text (off: prompt rows are kept with empty text).",
+  }),
+  recordToolInputs: option(T.Boolean({ default: true }), {
+    flag: "aibridge-record-tool-inputs",
+    env: "CODER_AIBRIDGE_RECORD_TOOL_INPUTS",
+    kind: "boolean",
+    description: "Store tool call arguments (off: tool rows are kept with empty input).",
+  }),
+  recordThoughts: option(T.Boolean({ default: true }), {
+    flag: "aibridge-record-thoughts",
+    env: "CODER_AIBRIDGE_RECORD_THOUGHTS",
+    kind: "boolean",
+    description: "Store model thinking and reasoning summaries (off: rows are kept with empty text).",
+  }),
+  recordingQueueLimit: option(T.Integer({ minimum: 1, default: 100_000 }), {
+    flag: "aibridge-recording-queue-limit",
+    env: "CODER_AIBRIDGE_RECORDING_QUEUE_LIMIT",
+    kind: "integer",
+    description: "Pending records before new intercepted requests get 503.",
+  }),
 });
 
 export type Config = Static<typeof OptionsSchema>;

@@ -85,6 +85,12 @@ function parseValue(schema: OptionSchema, raw: string): unknown {
     case "postgres-url":
       if (text !== "" && !isUrl(text, ["postgres:", "postgresql:"])) fail("is not a postgres:// URL");
       return text;
+    case "redis-url":
+      if (text !== "" && !isUrl(text, ["redis:", "rediss:"])) fail("is not a redis:// or rediss:// URL");
+      return text;
+    case "dollars":
+      if (!/^\d+(\.\d{1,6})?$/.test(text)) fail("is not an amount of dollars (e.g. 0, 25, 12.50)");
+      return Number(text);
   }
 }
 

@@ -1,9 +1,12 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
   customType,
   index,
+  integer,
   jsonb,
+  pgEnum,
   pgTable,
   primaryKey,
   text,
@@ -51,6 +54,21 @@ export const apiKeys = pgTable(
   (t) => [index("api_keys_user_id_idx").on(t.userId)],
 );
 
+/** Why an interception did not succeed (SPEC §14); null on success. */
+export const errorTypes = [
+  "bad_request",
+  "unauthorized",
+  "rate_limited",
+  "overloaded",
+  "server_error",
+  "timeout",
+  "client_disconnected",
+  "interrupted",
+  "unknown",
+] as const;
+export type ErrorType = (typeof errorTypes)[number];
+export const errorType = pgEnum("aibridge_error_type", errorTypes);
+
 export const interceptions = pgTable(
   "aibridge_interceptions",
   {
@@ -69,6 +87,18 @@ export const interceptions = pgTable(
     credentialHint: text("credential_hint").notNull(),
     startedAt: at("started_at").notNull(),
     endedAt: at("ended_at"),
+    /** The interception whose tool call this request answers, and the first of that chain (§14). */
+    threadParentId: uuid("thread_parent_id"),
+    threadRootId: uuid("thread_root_id"),
+    sessionId: text("session_id").generatedAlwaysAs(
+      sql`COALESCE(client_session_id, thread_root_id::text, id::text)`,
+    ),
+    /** The server process that handled it (§13: the crash sweep ends a dead instance's rows). */
+    instanceId: uuid("instance_id"),
+    /** The HTTP status relayed to the client; null while in flight. */
+    status: integer("status"),
+    errorType: errorType("error_type"),
+    errorMessage: text("error_message"),
   },
   (t) => [
     index("aibridge_interceptions_started_at_id_idx").on(
@@ -139,6 +169,27 @@ export const toolUsages = pgTable(
   (t) => [index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId)],
 );
 
+export const modelThoughts = pgTable(
+  "aibridge_model_thoughts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    interceptionId: interceptionId(),
+    content: text("content").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [index("aibridge_model_thoughts_interception_id_idx").on(t.interceptionId)],
+);
+
+/** One row per server process, refreshed while it lives (SPEC §13 crash sweep). */
+export const instances = pgTable("aibridge_instances", {
+  id: uuid("id").primaryKey(),
+  hostname: text("hostname").notNull().default(""),
+  pid: integer("pid").notNull(),
+  startedAt: at("started_at").notNull(),
+  lastSeenAt: at("last_seen_at").notNull(),
+});
+
 /** A rollup row: finished interceptions started in one UTC bucket, per provider, model and client. */
 const countColumns = () => ({
   bucket: at("bucket").notNull(),
@@ -179,6 +230,8 @@ export const schema = {
   tokenUsages,
   userPrompts,
   toolUsages,
+  modelThoughts,
+  instances,
   interceptionCounts,
   initiatorInterceptionCounts,
 };

@@ -58,6 +58,12 @@ describe("defaults", () => {
       prometheusAddress: "127.0.0.1:2112",
       logFormat: "json",
       shutdownGracePeriod: 30_000,
+      redisUrl: "",
+      defaultMonthlyBudget: 0,
+      recordPrompts: true,
+      recordToolInputs: true,
+      recordThoughts: true,
+      recordingQueueLimit: 100_000,
     });
   });
   test("data dir follows XDG_DATA_HOME; log format follows the TTY", () => {
@@ -76,22 +82,18 @@ describe("flags and environment", () => {
   });
   test("every option reads its own environment variable", () => {
     for (const [name, schema] of optionEntries()) {
-      const value =
-        schema.kind === "boolean"
-          ? String(!schema.default)
-          : schema.kind === "duration"
-            ? "7s"
-            : schema.kind === "integer"
-              ? "9"
-              : schema.kind === "url"
-                ? "http://example.test/x/"
-                : schema.kind === "postgres-url"
-                  ? "postgres://u@h:5432/d"
-                  : schema.kind === "address"
-                    ? "127.0.0.1:9"
-                    : schema.kind === "log-format"
-                      ? "human"
-                      : "v";
+      const sample: Record<string, string> = {
+        boolean: String(!schema.default),
+        duration: "7s",
+        integer: "9",
+        url: "http://example.test/x/",
+        "postgres-url": "postgres://u@h:5432/d",
+        "redis-url": "redis://h:6379",
+        dollars: "12.5",
+        address: "127.0.0.1:9",
+        "log-format": "human",
+      };
+      const value = sample[schema.kind] ?? "v";
       const config = resolve([], { [schema.env]: value }) as Record<string, unknown>;
       expect(config[name]).not.toEqual(resolve([])[name as keyof ReturnType<typeof resolve>]);
     }
@@ -102,6 +104,12 @@ describe("flags and environment", () => {
     expect(resolve(["--aibridge-allow-byok=false"]).allowByok).toBe(false);
     expect(resolve(["--aibridge-allow-byok", "FALSE"]).allowByok).toBe(false);
     expect(resolve(["--aibridge-send-actor-headers", "--aibridge-allow-byok"]).sendActorHeaders).toBe(true);
+  });
+  test("budgets take dollars with cents; an empty Redis URL means per process", () => {
+    expect(resolve(["--aibridge-default-monthly-budget=12.50"]).defaultMonthlyBudget).toBe(12.5);
+    expect(resolve([]).defaultMonthlyBudget).toBe(0);
+    expect(resolve(["--redis-url="]).redisUrl).toBe("");
+    expect(resolve(["--redis-url", "rediss://r:6380/0"]).redisUrl).toBe("rediss://r:6380/0");
   });
   test("an empty value turns the metrics listener off", () => {
     expect(resolve(["--prometheus-address="]).prometheusAddress).toBe("");
@@ -123,6 +131,12 @@ describe("bad values name the option", () => {
     [["--log-format=xml"], "log-format"],
     [["--aibridge-circuit-breaker-failure-threshold=0"], "aibridge-circuit-breaker-failure-threshold"],
     [["--aibridge-pool-size=0"], "aibridge-pool-size"],
+    [["--redis-url=http://h:6379"], "redis-url"],
+    [["--aibridge-default-monthly-budget=-1"], "aibridge-default-monthly-budget"],
+    [["--aibridge-default-monthly-budget=ten"], "aibridge-default-monthly-budget"],
+    [["--aibridge-default-monthly-budget=1.1234567"], "aibridge-default-monthly-budget"],
+    [["--aibridge-recording-queue-limit=0"], "aibridge-recording-queue-limit"],
+    [["--aibridge-record-prompts=maybe"], "aibridge-record-prompts"],
   ])("%p", (argv, flag) => {
     let error: unknown;
     try {
