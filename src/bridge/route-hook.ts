@@ -2,6 +2,7 @@ import { detectClient } from "./client-detection";
 import { decideCredential } from "./credentials";
 import { providerError, setRetryHints } from "./error-response";
 import type { Flight } from "./flight";
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from "./json-depth";
 import type { RouteMatch } from "./providers/types";
 import { BodyTooLargeError, readBody } from "./read-body";
 
@@ -49,9 +50,19 @@ export function routeHook(options: { allowByok: boolean }) {
       }
       return providerError(flight, 400, "invalidRequest", "Could not read the request body.");
     }
+    const text = new TextDecoder().decode(flight.body);
+    // Checked before parsing: what reads the parsed body later (re-serializing, recording) recurses.
+    if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return providerError(
+        flight,
+        400,
+        "invalidRequest",
+        `Request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+      );
+    }
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder().decode(flight.body));
+      json = JSON.parse(text);
     } catch {
       return providerError(flight, 400, "invalidRequest", "Request body is not valid JSON.");
     }

@@ -1,3 +1,5 @@
+import { modelNameProblem } from "../model-name";
+
 // Narrowing helpers for untrusted provider JSON.
 export type Json = Record<string, unknown>;
 
@@ -33,12 +35,13 @@ export function collect(metadata: Record<string, number>, pairs: [string, unknow
   }
 }
 
-/** `model` must be a non-empty string; every API shares this check. */
+/** `model` must be a non-empty string the gateway accepts as a name; every API shares this check. */
 export function requireModel(body: Json): string | { error: string } {
   const model = body.model;
   if (typeof model !== "string" || model.trim() === "")
     return { error: "`model` is required and must be a string." };
-  return model;
+  const problem = modelNameProblem(model);
+  return problem ? { error: problem } : model;
 }
 
 /** The text of a content value: a string, or the last `text` part of an array of parts. */

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+
+import { type BridgeFixture, query, settled, startBridge } from "../helpers/bridge";
+import { createUserWithKey } from "../helpers/http";
+
+// SPEC §13: what a client sends can refuse its own request, never crash the process, reach upstream
+// or the records, or hurt another client.
+let f: BridgeFixture;
+let key: string;
+beforeAll(async () => {
+  f = await startBridge();
+  key = f.gw.adminKey;
+  f.upstream.handler = () =>
+    Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+});
+afterAll(() => f.stop());
+
+const interceptions = async () =>
+  Number((await query(f.gw, "SELECT count(*) AS n FROM aibridge_interceptions"))[0].n);
+
+const chat = (body: string, headers: Record<string, string> = { authorization: `Bearer ${key}` }) =>
+  fetch(`${f.openaiBase}/chat/completions`, { method: "POST", headers, body });
+const messages = (body: string) =>
+  fetch(`${f.anthropicBase}/v1/messages`, { method: "POST", headers: { "x-api-key": key }, body });
+
+describe("model names and nesting depth", () => {
+  const BAD_MODELS: [string, string][] = [
+    ["257 characters", "m".repeat(257)],
+    ["2 000 characters", "m".repeat(2000)],
+    ["a NUL", "gpt-4o\u0000"],
+    ["a newline", "gpt-4o\nX-Injected: 1"],
+    ["DEL", "gpt\u007f"],
+    ["a lone surrogate", "gpt-\ud800"],
+  ];
+
+  test("a bad model name → 400 invalid_request_error in the provider's shape; nothing forwarded or recorded", async () => {
+    await settled(f.gw);
+    const before = await interceptions();
+    const forwarded = f.upstream.received.length;
+    for (const [what, model] of BAD_MODELS) {
+      const body = JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+      const openai = await chat(body);
+      expect({ what, status: openai.status }).toEqual({ what, status: 400 });
+      expect((await openai.json()).error).toMatchObject({ type: "invalid_request_error" });
+      const anthropic = await messages(body);
+      expect({ what, status: anthropic.status }).toEqual({ what, status: 400 });
+      expect(await anthropic.json()).toMatchObject({
+        type: "error",
+        error: { type: "invalid_request_error" },
+      });
+      expect(anthropic.headers.get("x-should-retry")).toBe("false");
+    }
+    await settled(f.gw);
+    expect(f.upstream.received.length).toBe(forwarded);
+    expect(await interceptions()).toBe(before);
+  });
+
+  test("256 characters, accents and astral characters are a fine model name", async () => {
+    for (const model of ["m".repeat(256), "modèle-😀".repeat(20)]) {
+      const res = await chat(JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }));
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect(JSON.parse(f.upstream.last.body).model).toBe("modèle-😀".repeat(20));
+  });
+
+  test("a body nested 40 000 levels deep → 400 before anything is recorded or forwarded; 512 levels pass", async () => {
+    await settled(f.gw);
+    const before = await interceptions();
+    const forwarded = f.upstream.received.length;
+    const nested = (levels: number) =>
+      `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"metadata":${"[".repeat(levels - 1)}${"]".repeat(levels - 1)}}`;
+    for (const levels of [513, 40_000]) {
+      const res = await chat(nested(levels));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toContain("512");
+      const anthropic = await messages(nested(levels));
+      expect(anthropic.status).toBe(400);
+      await anthropic.arrayBuffer();
+    }
+    await settled(f.gw);
+    expect(await interceptions()).toBe(before);
+    expect(f.upstream.received.length).toBe(forwarded);
+
+    const ok = await chat(nested(512));
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    expect(f.upstream.received.length).toBe(forwarded + 1);
+    await settled(f.gw);
+    expect(await interceptions()).toBe(before + 1);
+  });
+
+  test("another user's requests are untouched while one floods the gateway with bad bodies", async () => {
+    const other = await createUserWithKey(f.gw.url, key, "bystander", "member");
+    const good = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
+    const bad = [
+      JSON.stringify({ model: "x\u0000", messages: [] }),
+      `{"model":"gpt-4o","x":${"[".repeat(50_000)}${"]".repeat(50_000)}}`,
+      JSON.stringify({ model: "\udfff", messages: [] }),
+    ];
+    const flood = Array.from({ length: 30 }, (_, i) => chat(bad[i % bad.length]!));
+    const bystander = Array.from({ length: 10 }, () => chat(good, { authorization: `Bearer ${other.key}` }));
+    const [floodAnswers, bystanderAnswers] = await Promise.all([Promise.all(flood), Promise.all(bystander)]);
+    expect(new Set(floodAnswers.map((r) => r.status))).toEqual(new Set([400]));
+    expect(new Set(bystanderAnswers.map((r) => r.status))).toEqual(new Set([200]));
+    await Promise.all([...floodAnswers, ...bystanderAnswers].map((r) => r.arrayBuffer()));
+    expect(f.gw.server.concurrency.inFlight).toBe(0);
+  });
+});
