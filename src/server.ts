@@ -8,6 +8,7 @@ import { openaiProvider } from "./bridge/providers/openai";
 import type { Provider } from "./bridge/providers/types";
 import { CommandError } from "./cli/command-error";
 import { openMigratedDatabase } from "./cli/database";
+import { type IdentityListener, listenForIdentityChanges } from "./cluster/identity-listener";
 import type { Config } from "./config/options";
 import { parseAddress } from "./config/parse";
 import type { Database } from "./db/engine";
@@ -78,6 +79,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const database = await openMigratedDatabase(config, logger);
   const metrics = createMetrics();
   let shuttingDown = false;
+  let identityListener: IdentityListener | null = null;
 
   try {
     const bootstrapKey = await bootstrapAdmin(database, announce);
@@ -95,6 +97,11 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       now,
       (error) => logger.warn("could not update an API key's last-used time", { error }),
     );
+    // Replicas on one PostgreSQL learn of each other's identity changes (SPEC §16).
+    identityListener =
+      database.engine === "postgres"
+        ? await listenForIdentityChanges(config.postgresUrl, identities, logger)
+        : null;
     const concurrency = new ConcurrencyLimiter(config.maxConcurrency);
     metrics.dataPlaneInFlight.collect(() => metrics.dataPlaneInFlight.set(concurrency.inFlight));
     const breakers = config.circuitBreakerEnabled
@@ -212,6 +219,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         while (concurrency.inFlight > 0 && performance.now() < cutDeadline) await Bun.sleep(10);
         await recorder.drain();
         await identities.settled();
+        await identityListener?.close();
         await retentionRun;
         metricsServer?.stop(true);
         await database.close();
@@ -222,6 +230,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
 
     return { url, app, database, metrics, recorder, concurrency, identities, bootstrapKey, shutdown };
   } catch (error) {
+    await identityListener?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -30,6 +30,8 @@ export class IdentityResolver {
   /** Lookups under way, by key id: a burst of first requests with one key shares one. */
   private readonly loading = new Map<string, Promise<CachedIdentity | null>>();
   private readonly touches = new Set<Promise<void>>();
+  /** Bumped by every invalidation: a lookup that started before one must not cache what it read. */
+  private generation = 0;
 
   constructor(
     private readonly db: Db,
@@ -62,13 +64,18 @@ export class IdentityResolver {
   private load(id: string): Promise<CachedIdentity | null> {
     let loading = this.loading.get(id);
     if (!loading) {
-      loading = this.lookUp(id).finally(() => this.loading.delete(id));
-      this.loading.set(id, loading);
+      const started = this.lookUp(id).finally(() => {
+        // An invalidation may have replaced it with a newer lookup meanwhile.
+        if (this.loading.get(id) === started) this.loading.delete(id);
+      });
+      this.loading.set(id, started);
+      loading = started;
     }
     return loading;
   }
 
   private async lookUp(id: string): Promise<CachedIdentity | null> {
+    const generation = this.generation;
     const row = await findApiKeyWithUser(this.db, id);
     if (!row) return null;
     const cached: CachedIdentity = {
@@ -84,7 +91,7 @@ export class IdentityResolver {
       expiresAt: row.key.expiresAt.getTime(),
       lastUsedAt: row.key.lastUsedAt?.getTime() ?? 0,
     };
-    this.pool.set(id, cached);
+    if (generation === this.generation) this.pool.set(id, cached);
     return cached;
   }
 
@@ -95,12 +102,32 @@ export class IdentityResolver {
     this.touches.add(touching);
   }
 
-  /** Called when a user changes (suspension, role) so the next request sees it. */
+  /**
+   * Called when a user changes (suspension, role) so the next request sees it: by the API on this
+   * replica, and for every replica by the identity-change listener (SPEC §16).
+   */
   forgetUser(userId: string): void {
+    this.invalidate();
     this.pool.deleteWhere((c) => c.identity.userId === userId);
   }
 
   forgetKey(keyId: string): void {
+    this.invalidate();
     this.pool.delete(keyId);
+  }
+
+  /** Forgets every cached identity (changes may have been missed, e.g. while disconnected). */
+  forgetAll(): void {
+    this.invalidate();
+    this.pool.clear();
+  }
+
+  /**
+   * Lookups under way may have read the row before the change: they still answer the requests
+   * that joined them (those raced the change), but cache nothing, and later requests look up afresh.
+   */
+  private invalidate(): void {
+    this.generation++;
+    this.loading.clear();
   }
 }

@@ -3,10 +3,12 @@ import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_counts_and_hot_updates.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_count_triggers.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_sessions_and_instances.sql" with { type: "text" };
+import m4 from "../../drizzle/0004_identity_changed_notify.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
   { tag: "0001_counts_and_hot_updates", sql: m1 },
   { tag: "0002_count_triggers", sql: m2 },
   { tag: "0003_sessions_and_instances", sql: m3 },
+  { tag: "0004_identity_changed_notify", sql: m4 },
 ];
