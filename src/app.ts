@@ -16,7 +16,7 @@ import { providerError } from "./bridge/error-response";
 import { Flight } from "./bridge/flight";
 import { forwardIntercepted } from "./bridge/forward-intercepted";
 import { forwardPassthrough } from "./bridge/forward-passthrough";
-import { InterceptionLog } from "./bridge/interception-log";
+import { InterceptionLog, type RecordingControls } from "./bridge/interception-log";
 import type { Provider, RouteMatch } from "./bridge/providers/types";
 import { routeHook } from "./bridge/route-hook";
 import type { Db } from "./db/engine";
@@ -42,6 +42,8 @@ export interface AppDeps {
   breakers: CircuitBreakers | null;
   allowByok: boolean;
   sendActorHeaders: boolean;
+  /** What interceptions store (SPEC §14); everything when absent. */
+  recording?: RecordingControls;
   ready: () => Promise<{ ok: boolean; reason?: string }>;
 }
 
@@ -93,7 +95,7 @@ function dataPlaneContext(
  * large share of the gateway's time per request (bench/README.md).
  */
 function dataPlane(deps: AppDeps) {
-  const interceptions = new InterceptionLog(deps.recorder, deps.metrics, deps.logger);
+  const interceptions = new InterceptionLog(deps.recorder, deps.metrics, deps.logger, deps.recording);
   const intercepted = forwardIntercepted({
     interceptions,
     logger: deps.logger,

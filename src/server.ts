@@ -133,6 +133,11 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       breakers,
       allowByok: config.allowByok,
       sendActorHeaders: config.sendActorHeaders,
+      recording: {
+        prompts: config.recordPrompts,
+        toolInputs: config.recordToolInputs,
+        thoughts: config.recordThoughts,
+      },
       ready: async () => {
         if (shuttingDown) return { ok: false, reason: "shutting down" };
         try {

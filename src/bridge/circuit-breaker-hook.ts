@@ -3,6 +3,7 @@ import type { Metrics } from "../observability/metrics";
 import type { CircuitBreakers } from "./circuit-breaker";
 import { providerError } from "./error-response";
 import type { Flight } from "./flight";
+import { BREAKER_OPEN } from "./interception-failure";
 import type { InterceptionLog } from "./interception-log";
 
 /**
@@ -28,7 +29,7 @@ export function circuitBreakerHook(
     metrics.circuitBreakerRejectsTotal.inc({ provider, route, model });
     try {
       await interceptions.start(flight, request.headers.get("user-agent") ?? "");
-      interceptions.finish(flight, { status: 503, error: "circuit breaker is open" });
+      interceptions.finish(flight, { status: 503, failure: BREAKER_OPEN, error: BREAKER_OPEN.message });
     } catch (error) {
       logger.error("could not record a circuit-breaker rejection", { error });
     }

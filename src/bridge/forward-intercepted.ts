@@ -4,6 +4,14 @@ import { providerError } from "./error-response";
 import type { Flight } from "./flight";
 import { clientResponseHeaders } from "./headers";
 import type { ResponseObserver } from "./intercept/types";
+import {
+  CLIENT_DISCONNECTED,
+  connectionFailure,
+  type Failure,
+  STREAM_FAILED,
+  STREAM_OVERLOADED,
+  upstreamFailure,
+} from "./interception-failure";
 import type { InterceptionLog } from "./interception-log";
 import { relayBody } from "./relay";
 import { SseParser } from "./sse";
@@ -12,6 +20,9 @@ import { callUpstream, serverTiming } from "./upstream";
 // A non-streaming answer that declares more is relayed as a stream, unparsed. One that declares no
 // length is read whole: it comes from a configured provider, not from a client.
 const MAX_JSON_COPY_BYTES = 64 * 1024 * 1024;
+
+// An error body longer than this is no message worth storing.
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 const decoder = new TextDecoder();
 
@@ -50,18 +61,31 @@ export function forwardIntercepted(deps: {
     flight.json = undefined;
     if (!result.ok) {
       flight.breakerPermit?.done(!result.cancelled);
-      interceptions.finish(flight, { status: result.cancelled ? 499 : 502, error: result.error });
+      interceptions.finish(flight, {
+        status: result.cancelled ? 499 : 502,
+        error: result.error,
+        failure: result.cancelled ? CLIENT_DISCONNECTED : connectionFailure(result.error),
+      });
       return result.response;
     }
     const { response: upstream, abort, upstreamMs } = result.call;
     const observer = route.interceptor.observe();
-    const finish = (error?: "upstream" | "client disconnected") => {
+    // An error answer's body, when it was read whole: its message is recorded.
+    let errorBody: string | null = null;
+    const finish = (error?: "upstream" | "client disconnected", status = upstream.status) => {
       const seen = observer.result();
       flight.breakerPermit?.done(isFailureStatus(upstream.status) || seen.overloaded || error === "upstream");
+      const failure: Failure | undefined =
+        (error === "client disconnected" ? CLIENT_DISCONNECTED : undefined) ??
+        upstreamFailure(upstream.status, errorBody) ??
+        (error === "upstream" ? STREAM_FAILED : undefined) ??
+        (seen.overloaded ? STREAM_OVERLOADED : undefined);
       interceptions.finish(flight, {
-        status: upstream.status,
+        status,
         usage: seen.usage,
         toolCalls: seen.toolCalls,
+        thoughts: seen.thoughts,
+        failure,
         error: error === "upstream" ? "upstream stream failed" : error,
       });
     };
@@ -85,10 +109,11 @@ export function forwardIntercepted(deps: {
         whole = await upstream.bytes();
       } catch {
         const cancelled = request.signal.aborted;
-        finish(cancelled ? "client disconnected" : "upstream");
+        finish(cancelled ? "client disconnected" : "upstream", cancelled ? 499 : 502);
         return providerError(flight, 502, "api", "The upstream failed while sending its answer.");
       }
       if (upstream.ok && whole.byteLength <= MAX_JSON_COPY_BYTES) observeJson(observer, whole);
+      if (!upstream.ok && whole.byteLength <= MAX_ERROR_BODY_BYTES) errorBody = decoder.decode(whole);
       finish();
       return new Response(whole, init);
     }

@@ -1,15 +1,30 @@
 import type { Logger } from "../observability/logger";
 import type { Recorder } from "../recorder/recorder";
 import type { Flight } from "./flight";
-import type { TokenUsage, ToolCall } from "./intercept/types";
+import type { Thought, TokenUsage, ToolCall } from "./intercept/types";
+import type { Failure } from "./interception-failure";
 import { type InterceptionMetricSet, InterceptionMetrics } from "./interception-metrics";
 
 export interface InterceptionOutcome {
+  /** The HTTP status relayed to the client (499 when the client left before any answer). */
   status: number;
   usage?: TokenUsage | null;
   toolCalls?: ToolCall[];
+  thoughts?: Thought[];
+  /** Why it did not succeed; absent on success (SPEC §14 error_type, error_message). */
+  failure?: Failure;
+  /** For the log line only. */
   error?: string;
 }
+
+/** What an operator chose to store (SPEC §14); off keeps the rows with their content as "". */
+export interface RecordingControls {
+  prompts: boolean;
+  toolInputs: boolean;
+  thoughts: boolean;
+}
+
+const RECORD_EVERYTHING: RecordingControls = { prompts: true, toolInputs: true, thoughts: true };
 
 /** The recorded life of one intercepted request: the committed start, then its rows and end. */
 export class InterceptionLog {
@@ -19,6 +34,7 @@ export class InterceptionLog {
     private readonly recorder: Recorder,
     metrics: InterceptionMetricSet,
     private readonly logger: Logger,
+    private readonly controls: RecordingControls = RECORD_EVERYTHING,
   ) {
     this.metrics = new InterceptionMetrics(metrics);
   }
@@ -55,7 +71,7 @@ export class InterceptionLog {
     const endedAt = new Date(interception.startedAt.getTime() + elapsedMs);
     const provider = flight.provider!.name;
     const model = flight.facts!.model;
-    const { usage, toolCalls = [] } = outcome;
+    const { usage, toolCalls = [], thoughts = [] } = outcome;
     const responseId = usage?.providerResponseId ?? "";
     if (usage) {
       this.recorder.recordTokenUsage({
@@ -74,7 +90,7 @@ export class InterceptionLog {
       this.recorder.recordUserPrompt({
         interceptionId: interception.id,
         providerResponseId: responseId,
-        prompt,
+        prompt: this.controls.prompts ? prompt : "",
         createdAt: endedAt,
       });
     }
@@ -84,12 +100,28 @@ export class InterceptionLog {
         providerResponseId: responseId,
         tool: call.tool,
         providerToolCallId: call.providerToolCallId,
-        input: call.input,
+        input: this.controls.toolInputs ? call.input : "",
         injected: false,
         createdAt: endedAt,
       });
     }
-    this.recorder.endInterception(interception.id, endedAt);
+    for (const thought of thoughts) {
+      this.recorder.recordModelThought({
+        interceptionId: interception.id,
+        content: this.controls.thoughts ? thought.content : "",
+        metadata: { source: thought.source },
+        createdAt: endedAt,
+      });
+    }
+    this.recorder.endInterception({
+      id: interception.id,
+      endedAt,
+      status: outcome.status,
+      errorType: outcome.failure?.type ?? null,
+      errorMessage: outcome.failure?.message ?? null,
+      initiatorId: flight.identity!.userId,
+      correlationToolCallId: flight.facts!.correlationToolCallId,
+    });
     this.metrics.finished(provider, model, {
       status: outcome.status,
       elapsedMs,
@@ -110,6 +142,7 @@ export class InterceptionLog {
       credential_kind: flight.credential!.kind,
       credential_hint: flight.credential!.hint,
       tool_calls: toolCalls.length,
+      ...(outcome.failure ? { error_type: outcome.failure.type } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
   }

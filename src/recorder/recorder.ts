@@ -5,7 +5,9 @@ import {
   batchSize,
   describeBatch,
   emptyBatch,
+  type InterceptionEnd,
   type InterceptionRecord,
+  type ModelThoughtRecord,
   type PendingBatch,
   type TokenUsageRecord,
   type ToolUsageRecord,
@@ -137,8 +139,13 @@ export class Recorder {
     this.scheduleFlush();
   }
 
-  endInterception(id: string, endedAt: Date): void {
-    this.pending.ends.push({ id, endedAt });
+  recordModelThought(row: ModelThoughtRecord): void {
+    this.pending.modelThoughts.push(row);
+    this.scheduleFlush();
+  }
+
+  endInterception(end: InterceptionEnd): void {
+    this.pending.ends.push(end);
     this.scheduleFlush();
   }
 
@@ -205,5 +212,6 @@ function* splitBatch(batch: PendingBatch): Generator<PendingBatch> {
   for (const row of batch.tokenUsages) yield { ...emptyBatch(), tokenUsages: [row] };
   for (const row of batch.userPrompts) yield { ...emptyBatch(), userPrompts: [row] };
   for (const row of batch.toolUsages) yield { ...emptyBatch(), toolUsages: [row] };
+  for (const row of batch.modelThoughts) yield { ...emptyBatch(), modelThoughts: [row] };
   for (const end of batch.ends) yield { ...emptyBatch(), ends: [end] };
 }

@@ -1,5 +1,6 @@
 import type { Database } from "../db/engine";
 import type { InterceptionRecord, PendingBatch } from "./records";
+import { linkWithinBatch } from "./thread-links";
 
 /*
  * The two statements on the recording hot path. Each has one fixed text and one JSON parameter
@@ -19,6 +20,13 @@ ON CONFLICT (id) DO NOTHING`;
 /**
  * Children first, then the ends, in one statement (one transaction): an ended interception always
  * has its rows. One JSON parameter per table, so that each is parsed once.
+ *
+ * Threads (SPEC §14) are resolved here, off the request path: an end that answers a tool call gets
+ * as parent the newest interception of the same initiator that made it, and that one's root. A
+ * parent written by this same statement is invisible to it, so those links come resolved from
+ * `linkWithinBatch` (`batch_parent`, and `batch_top`: the chain's first ancestor in the batch,
+ * whose root this end shares); every other parent is one index probe on
+ * (provider_tool_call_id, created_at) and one primary-key read.
  */
 const WRITE_BATCH = `
 WITH usages AS (
@@ -39,9 +47,37 @@ tools AS (
   SELECT r.id, r.interception_id, r.provider_response_id, r.server_url, r.tool,
     r.provider_tool_call_id, r.input, r.injected, r.invocation_error, r.metadata, r.created_at
   FROM json_populate_recordset(NULL::aibridge_tool_usages, $3::text::json) r
+),
+thoughts AS (
+  INSERT INTO aibridge_model_thoughts (id, interception_id, content, metadata, created_at)
+  SELECT r.id, r.interception_id, r.content, r.metadata, r.created_at
+  FROM json_populate_recordset(NULL::aibridge_model_thoughts, $5::text::json) r
+),
+ends AS (
+  SELECT * FROM json_to_recordset($4::text::json) AS e(id uuid, ended_at timestamptz, status integer,
+    error_type aibridge_error_type, error_message text, initiator_id uuid, correlation text,
+    batch_parent uuid, batch_top uuid)
+),
+parents AS (
+  SELECT e.id, p.parent_id, p.root_id
+  FROM ends e
+  CROSS JOIN LATERAL (
+    SELECT t.interception_id AS parent_id, COALESCE(pi.thread_root_id, pi.id) AS root_id
+    FROM aibridge_tool_usages t
+    JOIN aibridge_interceptions pi ON pi.id = t.interception_id
+    WHERE t.provider_tool_call_id = e.correlation AND pi.initiator_id = e.initiator_id AND pi.id <> e.id
+    ORDER BY t.created_at DESC, t.id DESC
+    LIMIT 1
+  ) p
+  WHERE e.batch_parent IS NULL AND e.correlation IS NOT NULL
 )
-UPDATE aibridge_interceptions i SET ended_at = e.ended_at
-FROM json_populate_recordset(NULL::aibridge_interceptions, $4::text::json) e
+UPDATE aibridge_interceptions i SET ended_at = e.ended_at, status = e.status, error_type = e.error_type,
+  error_message = e.error_message,
+  thread_parent_id = COALESCE(e.batch_parent, own.parent_id),
+  thread_root_id = CASE WHEN e.batch_parent IS NULL THEN own.root_id ELSE COALESCE(top.root_id, e.batch_top) END
+FROM ends e
+LEFT JOIN parents own ON own.id = e.id
+LEFT JOIN parents top ON top.id = e.batch_top
 WHERE i.id = e.id`;
 
 // JSON.stringify would reach a Date's text through toJSON, several times slower than asking directly.
@@ -66,6 +102,7 @@ function interceptionJson(r: InterceptionRecord) {
 
 // Child ids are UUIDv7: time-ordered keys append to their indexes instead of landing anywhere.
 function batchParams(batch: PendingBatch): string[] {
+  const links = linkWithinBatch(batch);
   return [
     batch.tokenUsages.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),
@@ -99,7 +136,27 @@ function batchParams(batch: PendingBatch): string[] {
       metadata: r.metadata ?? {},
       created_at: iso(r.createdAt),
     })),
-    batch.ends.map((e) => ({ id: e.id, ended_at: iso(e.endedAt) })),
+    batch.ends.map((e) => {
+      const link = links.get(e.id);
+      return {
+        id: e.id,
+        ended_at: iso(e.endedAt),
+        status: e.status,
+        error_type: e.errorType,
+        error_message: e.errorMessage,
+        initiator_id: e.initiatorId,
+        correlation: link ? null : e.correlationToolCallId,
+        batch_parent: link?.parent ?? null,
+        batch_top: link?.top ?? null,
+      };
+    }),
+    batch.modelThoughts.map((r) => ({
+      id: r.id ?? Bun.randomUUIDv7(),
+      interception_id: r.interceptionId,
+      content: r.content,
+      metadata: r.metadata ?? {},
+      created_at: iso(r.createdAt),
+    })),
   ].map((rows) => JSON.stringify(rows));
 }
 

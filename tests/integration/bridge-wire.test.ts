@@ -332,6 +332,8 @@ describe("real-time relay (SPEC §8.1)", () => {
     await settled(f.gw);
     const { interception } = await interceptionRows(f.gw, id);
     expect(interception.ended_at).not.toBeNull();
+    // The client had been sent a 200 before it went away.
+    expect(interception).toMatchObject({ status: 200, error_type: "client_disconnected" });
     expect(f.gw.server.concurrency.inFlight).toBe(0);
   });
 });
@@ -434,8 +436,14 @@ test("a JSON answer cut off mid-body → 502 in provider shape, the interception
     const rows = await interceptionRows(g.gw, id);
     expect(rows.interception.ended_at).not.toBeNull();
     expect(rows.usages).toHaveLength(0);
+    // The status recorded is the one the client got.
+    expect(rows.interception).toMatchObject({ status: 502, error_type: "server_error" });
     const line = g.gw.logs.find((l) => l.includes(id))!;
-    expect(JSON.parse(line)).toMatchObject({ status: 200, error: "upstream stream failed" });
+    expect(JSON.parse(line)).toMatchObject({
+      status: 502,
+      error: "upstream stream failed",
+      error_type: "server_error",
+    });
   } finally {
     await g.stop();
     upstream.stop(true);

@@ -59,6 +59,11 @@ describe("circuit breaker with an injected clock", () => {
     const rows = await interceptionRows(f.gw, id);
     expect(rows.interception.model).toBe("claude-a");
     expect(rows.interception.ended_at).not.toBeNull();
+    expect(rows.interception).toMatchObject({
+      status: 503,
+      error_type: "overloaded",
+      error_message: "circuit breaker is open",
+    });
     expect(rows.usages).toHaveLength(0);
 
     // Another model on the same route is untouched.

@@ -3,7 +3,17 @@ import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/observability/logger";
 import { createMetrics } from "../../src/observability/metrics";
 import { Recorder, type RecordWriter } from "../../src/recorder/recorder";
-import type { InterceptionRecord, PendingBatch } from "../../src/recorder/records";
+import type { InterceptionEnd, InterceptionRecord, PendingBatch } from "../../src/recorder/records";
+
+const end = (id: string): InterceptionEnd => ({
+  id,
+  endedAt: new Date(),
+  status: 200,
+  errorType: null,
+  errorMessage: null,
+  initiatorId: "00000000-0000-0000-0000-000000000001",
+  correlationToolCallId: null,
+});
 
 function row(id: string): InterceptionRecord {
   return {
@@ -127,7 +137,7 @@ describe("Recorder", () => {
     const recorder = make(writer, metrics);
     recorder.recordUserPrompt({ interceptionId: "a", prompt: "hi", createdAt: new Date() });
     recorder.recordToolUsage({ interceptionId: "a", tool: "t", input: "{}", createdAt: new Date() });
-    recorder.endInterception("a", new Date());
+    recorder.endInterception(end("a"));
     expect(recorder.queueDepth).toBe(3);
     await recorder.drain();
     expect(batches).toHaveLength(1);
@@ -139,8 +149,8 @@ describe("Recorder", () => {
     const { writer, batches } = fakeWriter({ poison: "bad" });
     const metrics = createMetrics();
     const recorder = make(writer, metrics);
-    recorder.endInterception("good", new Date());
-    recorder.endInterception("bad", new Date());
+    recorder.endInterception(end("good"));
+    recorder.endInterception(end("bad"));
     await recorder.drain();
     expect(batches.flatMap((b) => b.ends.map((e) => e.id))).toEqual(["good"]);
     expect(metrics.recordingDroppedTotal.get({ kind: "ends" })).toBe(1);
@@ -154,7 +164,7 @@ describe("Recorder", () => {
       flushIntervalMs: 1_000_000,
       maxBatch: 10,
     });
-    for (let i = 0; i < 10; i++) recorder.endInterception(`e${i}`, new Date());
+    for (let i = 0; i < 10; i++) recorder.endInterception(end(`e${i}`));
     await recorder.flush();
     expect(batches.flatMap((b) => b.ends)).toHaveLength(10);
   });
@@ -162,7 +172,7 @@ describe("Recorder", () => {
     const { writer } = fakeWriter();
     const metrics = createMetrics();
     const recorder = make(writer, metrics);
-    recorder.endInterception("a", new Date());
+    recorder.endInterception(end("a"));
     expect(metrics.registry.render()).toContain("aibridge_recording_queue_depth 1");
     await recorder.drain();
     expect(metrics.registry.render()).toContain("aibridge_recording_queue_depth 0");
