@@ -35,6 +35,16 @@ export function parseApiKey(key: string): { id: string; secret: string } | null 
   return match ? { id: match[1]!, secret: match[2]! } : null;
 }
 
+// A well-formed key anywhere in a text: not part of a longer run of key-like characters, so the
+// segments of a provider key (`sk-ant-api03-…`) never look like one.
+const KEY_IN_TEXT = /(?:^|[^A-Za-z0-9_-])[A-Za-z0-9]{10}-[A-Za-z0-9]{22}(?![A-Za-z0-9_-])/;
+
+/** Whether a text (a header value) holds an aibridge key: `callerKey` or any well-formed one (SPEC §13). */
+export function holdsApiKey(text: string, callerKey?: string): boolean {
+  if (text.length < ID_LENGTH + 1 + SECRET_LENGTH) return false;
+  return KEY_IN_TEXT.test(text) || (callerKey !== undefined && callerKey !== "" && text.includes(callerKey));
+}
+
 export function hashSecret(secret: string): Uint8Array {
   return Bun.SHA256.hash(secret) as Uint8Array;
 }

@@ -1,3 +1,5 @@
+import { holdsApiKey } from "./api-key";
+
 export type KeySource = "coder-token" | "authorization" | "x-api-key";
 
 export interface CallerKey {
@@ -22,9 +24,14 @@ export function extractCallerKey(headers: Headers): CallerKey | null {
   return null;
 }
 
-/** The provider credential the client sent itself (BYOK), from Authorization or X-Api-Key. */
-export function clientProviderCredential(headers: Headers): string | null {
-  const auth = headers.get("authorization");
-  if (auth?.trim()) return bearer(auth) ?? auth.trim();
-  return headers.get("x-api-key")?.trim() || null;
+/**
+ * The provider credential the client sent itself (BYOK), from Authorization or X-Api-Key. An aibridge
+ * key (`callerKey` or any well-formed one) is never a provider credential (SPEC §13).
+ */
+export function clientProviderCredential(headers: Headers, callerKey: string): string | null {
+  const auth = headers.get("authorization")?.trim();
+  if (auth && !holdsApiKey(auth, callerKey)) return bearer(auth) ?? auth;
+  const apiKey = headers.get("x-api-key")?.trim();
+  if (apiKey && !holdsApiKey(apiKey, callerKey)) return apiKey;
+  return null;
 }

@@ -15,7 +15,7 @@ export function decideCredential(
   allowByok: boolean,
 ): CredentialDecision {
   if (callerKey.source === "coder-token") {
-    const own = clientProviderCredential(clientHeaders);
+    const own = clientProviderCredential(clientHeaders, callerKey.key);
     if (own) {
       if (!allowByok) {
         return {

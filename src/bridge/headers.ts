@@ -1,3 +1,5 @@
+import { holdsApiKey } from "../auth/api-key";
+
 const HOP_BY_HOP = [
   "connection",
   "keep-alive",
@@ -44,13 +46,19 @@ export type CredentialPlan =
 
 export interface UpstreamHeaderOptions {
   credential: CredentialPlan;
+  /** The caller's aibridge key: never sent upstream, whichever header holds it. */
+  callerKey: string;
   setKey: (headers: Headers, key: string) => void;
   actor?: { id: string; username: string };
 }
 
-/** The headers sent upstream (SPEC §5.2): everything but hop-by-hop, host, length, encoding and aibridge keys. */
+/**
+ * The headers sent upstream (SPEC §5.2, §13): everything but hop-by-hop, host, length, encoding and
+ * any header holding an aibridge key, with the planned provider credential.
+ */
 export function upstreamHeaders(client: Headers, options: UpstreamHeaderOptions): Headers {
   const out = copyWithout(client, NOT_FORWARDED_OR_HOP);
+  dropAibridgeKeys(out, options.callerKey);
   const { credential } = options;
   if (credential.mode === "centralized") {
     out.delete("authorization");
@@ -64,6 +72,14 @@ export function upstreamHeaders(client: Headers, options: UpstreamHeaderOptions)
     out.set("x-ai-bridge-actor-metadata-username", options.actor.username);
   }
   return out;
+}
+
+function dropAibridgeKeys(headers: Headers, callerKey: string): void {
+  const holding: string[] = [];
+  headers.forEach((value, name) => {
+    if (holdsApiKey(value, callerKey)) holding.push(name);
+  });
+  for (const name of holding) headers.delete(name);
 }
 
 /**

@@ -28,6 +28,7 @@ export async function callUpstream(
   request.signal.addEventListener("abort", () => abort.abort(), { once: true });
   const headers = upstreamHeaders(request.headers, {
     credential: flight.credential!.plan,
+    callerKey: flight.callerKey!.key,
     setKey: provider.setKey,
     actor: options.sendActorHeaders
       ? { id: flight.identity!.userId, username: flight.identity!.username }

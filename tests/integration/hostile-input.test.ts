@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
-import { type BridgeFixture, query, settled, startBridge } from "../helpers/bridge";
+import { type BridgeFixture, OPENAI_KEY, query, settled, startBridge } from "../helpers/bridge";
 import { createUserWithKey } from "../helpers/http";
 
 // SPEC §13: what a client sends can refuse its own request, never crash the process, reach upstream
@@ -105,5 +105,61 @@ describe("model names and nesting depth", () => {
     expect(new Set(bystanderAnswers.map((r) => r.status))).toEqual(new Set([200]));
     await Promise.all([...floodAnswers, ...bystanderAnswers].map((r) => r.arrayBuffer()));
     expect(f.gw.server.concurrency.inFlight).toBe(0);
+  });
+});
+
+describe("aibridge keys never go upstream (SPEC §13 Keys)", () => {
+  test("X-Coder-Token: K with X-Api-Key: K → the configured key goes upstream, recorded as centralized", async () => {
+    const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
+    const res = await chat(body, { "x-coder-token": key, "x-api-key": key, "x-note": `copy of ${key}` });
+    expect(res.status).toBe(200);
+    const id = res.headers.get("x-aibridge-interception-id")!;
+    await res.arrayBuffer();
+    const sent = [...f.upstream.last.headers.entries()];
+    expect(sent.filter(([, value]) => value.includes(key))).toEqual([]);
+    expect(f.upstream.last.headers.get("authorization")).toBe(`Bearer ${OPENAI_KEY}`);
+    await settled(f.gw);
+    const [row] = await query(
+      f.gw,
+      `SELECT credential_kind, credential_hint FROM aibridge_interceptions WHERE id = '${id}'`,
+    );
+    expect(row).toEqual({ credential_kind: "centralized", credential_hint: "sk-o...cdef" });
+  });
+
+  test("another user's well-formed key in Authorization is dropped too; a real provider key next to it is BYOK", async () => {
+    const other = await createUserWithKey(f.gw.url, key, "neighbour", "member");
+    const res = await fetch(`${f.anthropicBase}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-coder-token": key,
+        authorization: `Bearer ${other.key}`,
+        "x-api-key": "sk-ant-mine-0123456789abcdef",
+      },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const id = res.headers.get("x-aibridge-interception-id")!;
+    await res.arrayBuffer();
+    const sent = [...f.upstream.last.headers.entries()];
+    expect(sent.filter(([, value]) => value.includes(key) || value.includes(other.key))).toEqual([]);
+    expect(f.upstream.last.headers.get("x-api-key")).toBe("sk-ant-mine-0123456789abcdef");
+    await settled(f.gw);
+    const [row] = await query(
+      f.gw,
+      `SELECT credential_kind, credential_hint FROM aibridge_interceptions WHERE id = '${id}'`,
+    );
+    expect(row).toEqual({ credential_kind: "byok", credential_hint: "sk-a...cdef" });
+  });
+
+  test("passthrough routes follow the same rule", async () => {
+    f.upstream.handler = () => Response.json({ data: [] });
+    const res = await fetch(`${f.openaiBase}/models`, {
+      headers: { "x-coder-token": key, authorization: `Bearer ${key}` },
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect([...f.upstream.last.headers.entries()].filter(([, v]) => v.includes(key))).toEqual([]);
+    expect(f.upstream.last.headers.get("authorization")).toBe(`Bearer ${OPENAI_KEY}`);
+    f.upstream.handler = () =>
+      Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
   });
 });

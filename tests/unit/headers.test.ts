@@ -104,7 +104,11 @@ describe("upstream headers", () => {
     "openai-beta": "assistants=v2",
   });
   test("BYOK forwards the client's credentials untouched and drops hop-by-hop and aibridge headers", () => {
-    const out = upstreamHeaders(client, { credential: { mode: "byok" }, setKey: anthropic.setKey });
+    const out = upstreamHeaders(client, {
+      credential: { mode: "byok" },
+      callerKey: AIB,
+      setKey: anthropic.setKey,
+    });
     expect(Object.fromEntries(out)).toEqual({
       authorization: "Bearer sk-client",
       "x-api-key": "sk-client-2",
@@ -117,12 +121,14 @@ describe("upstream headers", () => {
   test("centralized replaces both auth headers with the provider's configured key", () => {
     const o = upstreamHeaders(client, {
       credential: { mode: "centralized", key: "sk-conf" },
+      callerKey: AIB,
       setKey: openai.setKey,
     });
     expect(o.get("authorization")).toBe("Bearer sk-conf");
     expect(o.has("x-api-key")).toBe(false);
     const a = upstreamHeaders(client, {
       credential: { mode: "centralized", key: "sk-conf" },
+      callerKey: AIB,
       setKey: anthropic.setKey,
     });
     expect(a.get("x-api-key")).toBe("sk-conf");
@@ -132,6 +138,7 @@ describe("upstream headers", () => {
   test("actor headers only when asked", () => {
     const o = upstreamHeaders(new Headers(), {
       credential: { mode: "coder-token", key: "k" },
+      callerKey: AIB,
       setKey: openai.setKey,
       actor: { id: "u-1", username: "alice" },
     });
@@ -147,7 +154,7 @@ describe("upstream headers", () => {
         "x-other": "2",
         "x-kept": "3",
       }),
-      { credential: { mode: "byok" }, setKey: anthropic.setKey },
+      { credential: { mode: "byok" }, callerKey: AIB, setKey: anthropic.setKey },
     );
     expect(Object.fromEntries(out)).toEqual({ "x-kept": "3" });
   });
