@@ -19,6 +19,7 @@ import { forwardPassthrough } from "./bridge/forward-passthrough";
 import { InterceptionLog, type RecordingControls } from "./bridge/interception-log";
 import type { Provider, RouteMatch } from "./bridge/providers/types";
 import { routeHook } from "./bridge/route-hook";
+import { consoleRoutes } from "./console/serve";
 import type { Db } from "./db/engine";
 import type { Logger } from "./observability/logger";
 import type { Metrics } from "./observability/metrics";
@@ -143,6 +144,7 @@ export function createApp(deps: AppDeps) {
       .use(managementErrors(deps.logger))
       .use(openapiDocument())
       .use(swaggerUi())
+      .use(consoleRoutes())
       .use(healthRoutes({ ready: deps.ready }))
       .use(usersApi({ db: deps.db, identities: deps.identities }))
       .use(aibridgeApi({ db: deps.db, identities: deps.identities }))

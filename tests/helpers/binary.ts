@@ -4,22 +4,35 @@ import { join } from "node:path";
 
 import { REPO } from "./process";
 
-let built: Promise<string> | null = null;
+const built = new Map<string, Promise<string>>();
 
-/** Builds dist/aibridge once per test run (`bun run build`) and returns its path. */
-export function buildExecutable(): Promise<string> {
-  built ??= (async () => {
-    const proc = Bun.spawn([process.execPath, "run", "build"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    if (code !== 0) throw new Error(`bun run build failed: ${err}`);
-    return join(REPO, "dist", "aibridge");
-  })();
-  return built;
+/**
+ * Builds the executable once per test run (`bun run build`) and returns its path. Test files that run
+ * in parallel workers pass names of their own, so that no two builds write the same file.
+ */
+export function buildExecutable(name = "aibridge"): Promise<string> {
+  let build = built.get(name);
+  if (!build) {
+    build = (async () => {
+      const outfile = join(REPO, "dist", name);
+      const args = name === "aibridge" ? [] : ["--outfile", outfile];
+      const proc = Bun.spawn([process.execPath, "run", "build", ...args], {
+        cwd: REPO,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      if (code !== 0) throw new Error(`bun run build failed: ${err}`);
+      return outfile;
+    })();
+    built.set(name, build);
+  }
+  return build;
 }
 
 /** A copy of the executable alone in an empty temporary directory (no node_modules anywhere near). */
-export async function isolatedExecutable(): Promise<{ dir: string; exe: string }> {
-  const source = await buildExecutable();
+export async function isolatedExecutable(name?: string): Promise<{ dir: string; exe: string }> {
+  const source = await buildExecutable(name);
   const dir = mkdtempSync(join(tmpdir(), "aibridge-bin-"));
   const exe = join(dir, "aibridge");
   copyFileSync(source, exe);

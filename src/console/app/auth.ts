@@ -1,0 +1,67 @@
+// The signed-in key lives in sessionStorage (SPEC §18): it is gone when the tab closes.
+
+export interface Me {
+  id: string;
+  username: string;
+  name: string;
+  email: string;
+  role: "owner" | "auditor" | "member";
+  status: "active" | "suspended";
+}
+
+const KEY = "aibridge.console.key";
+const ME = "aibridge.console.me";
+
+type Listener = () => void;
+const listeners = new Set<Listener>();
+let notice: string | null = null;
+
+export function storedKey(): string | null {
+  return sessionStorage.getItem(KEY);
+}
+
+export function storedMe(): Me | null {
+  const raw = sessionStorage.getItem(ME);
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as Me;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the sign-in page is shown (an expired key, a sign-out), once. */
+export function takeNotice(): string | null {
+  const text = notice;
+  notice = null;
+  return text;
+}
+
+export function subscribe(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function changed(): void {
+  for (const listener of listeners) listener();
+}
+
+export function signIn(key: string, me: Me): void {
+  sessionStorage.setItem(KEY, key);
+  sessionStorage.setItem(ME, JSON.stringify(me));
+  notice = null;
+  changed();
+}
+
+export function signOut(message: string | null = null): void {
+  if (!storedKey()) return;
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(ME);
+  notice = message;
+  changed();
+}
+
+/** Owners and auditors read every user's records; members only their own. */
+export function readsAll(me: Me | null): boolean {
+  return me?.role === "owner" || me?.role === "auditor";
+}

@@ -1,0 +1,93 @@
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartConfiguration,
+  Legend,
+  LinearScale,
+  Tooltip,
+} from "chart.js";
+import { useEffect, useRef } from "preact/hooks";
+
+// Only the parts the console draws: bar charts (stacked or horizontal) with a legend and tooltips.
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+
+export const PALETTE = [
+  "#1f6feb",
+  "#e3761c",
+  "#2da44e",
+  "#a371f7",
+  "#d1242f",
+  "#0a8f8f",
+  "#bf8700",
+  "#8c959f",
+];
+
+export interface BarSeries {
+  label: string;
+  values: number[];
+}
+
+/**
+ * A bar chart. `stacked` stacks the series; `horizontal` lays bars along the x axis (top-N lists).
+ * The canvas is an image for assistive technology: the page shows the same numbers in a table.
+ */
+export function BarChart({
+  labels,
+  series,
+  stacked = false,
+  horizontal = false,
+  format,
+  description,
+  height = 260,
+}: {
+  labels: string[];
+  series: BarSeries[];
+  stacked?: boolean;
+  horizontal?: boolean;
+  format: (value: number) => string;
+  description: string;
+  height?: number;
+}) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const config: ChartConfiguration<"bar"> = {
+      type: "bar",
+      data: {
+        labels,
+        datasets: series.map((s, i) => ({
+          label: s.label,
+          data: s.values,
+          backgroundColor: PALETTE[i % PALETTE.length],
+          borderWidth: 0,
+        })),
+      },
+      options: {
+        indexAxis: horizontal ? "y" : "x",
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: {
+          x: { stacked, ticks: horizontal ? { callback: (v) => format(Number(v)) } : undefined },
+          y: {
+            stacked,
+            beginAtZero: true,
+            ticks: horizontal ? undefined : { callback: (v) => format(Number(v)) },
+          },
+        },
+        plugins: {
+          legend: { display: series.length > 1, position: "bottom" },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${format(Number(item.raw))}` } },
+        },
+      },
+    };
+    const chart = new Chart(canvas.current!, config);
+    return () => chart.destroy();
+  }, [labels, series, stacked, horizontal, format]);
+  return (
+    <div class="chart" style={{ height: `${height}px` }}>
+      <canvas ref={canvas} role="img" aria-label={description} />
+    </div>
+  );
+}
