@@ -3,6 +3,22 @@ import { existsSync } from "node:fs";
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
+// Code passed to page.evaluate runs in the browser; the tests are type-checked without the DOM
+// library (it clashes with bun-types), so the little they touch is declared here, for this file only.
+interface PageElement {
+  id: string;
+  tagName: string;
+  textContent: string | null;
+  value: string;
+  select(): void;
+}
+declare const document: {
+  activeElement: PageElement | null;
+  documentElement: { scrollWidth: number };
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
+declare const window: { innerWidth: number };
+
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? null;
 
 export function launchBrowser(): Promise<Browser> {
@@ -90,5 +106,22 @@ export function focused(page: Page): Promise<{ id: string; tag: string; text: st
   return page.evaluate(() => {
     const e = document.activeElement;
     return { id: e?.id ?? "", tag: e?.tagName ?? "", text: e?.textContent ?? "" };
+  });
+}
+
+/** The value of a form field. */
+export function fieldValue(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (e) => (e as unknown as PageElement).value);
+}
+
+/** Selects a text field's content, so that typing replaces it. */
+export function selectAll(page: Page, selector: string): Promise<void> {
+  return page.$eval(selector, (e) => (e as unknown as PageElement).select());
+}
+
+/** Empties a text field. */
+export function clearField(page: Page, selector: string): Promise<void> {
+  return page.$eval(selector, (e) => {
+    (e as unknown as PageElement).value = "";
   });
 }

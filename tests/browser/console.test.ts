@@ -12,10 +12,13 @@ import { MockUpstream } from "../helpers/mock-upstream";
 import { REPO, spawnServer } from "../helpers/process";
 import {
   CHROMIUM,
+  clearField,
+  fieldValue,
   focused,
   launchBrowser,
   rowCount,
   scrollsSideways,
+  selectAll,
   textOf,
   type WatchedPage,
   waitForText,
@@ -135,9 +138,7 @@ describe.skipIf(!CHROMIUM)(
       await tab.type("#api-key", "not-a-real-key");
       await tab.keyboard.press("Enter");
       await waitForText(tab, "#sign-in-error", "not accepted");
-      await tab.$eval("#api-key", (e) => {
-        (e as HTMLInputElement).value = "";
-      });
+      await clearField(tab, "#api-key");
       await signIn(tab, data.admin.key);
       expect(await textOf(tab, "main h1")).toBe("Sessions");
       expect(await textOf(tab, ".whoami")).toContain("admin");
@@ -179,7 +180,7 @@ describe.skipIf(!CHROMIUM)(
       // Reload keeps the view: the filters live in the URL.
       await page.reload({ waitUntil: "domcontentloaded" });
       await waitForText(page, "[data-testid=total]", `of ${data.sent.admin} requests`);
-      expect(await page.$eval("#filter-provider", (e) => (e as HTMLSelectElement).value)).toBe("openai");
+      expect(await fieldValue(page, "#filter-provider")).toBe("openai");
 
       // A row opens to show the prompt.
       await page.click("table.list tbody tr button.link");
@@ -212,18 +213,14 @@ describe.skipIf(!CHROMIUM)(
       await waitForUrl(page, (p) => p.get("model") === "gpt-4o-mini");
       await waitForText(page, "[data-testid=total]", "of 4 requests");
 
-      await page.$eval(input, (e) => {
-        (e as HTMLInputElement).select();
-      });
+      await selectAll(page, input);
       await page.type(input, "claude");
       await waitForText(page, '[role="listbox"]', "claude-sonnet-4-5-20250929");
       expect(await page.$$eval('[role="option"]', (o) => o.map((e) => e.textContent))).toEqual([
         "claude-sonnet-4-5-20250929",
       ]);
       await page.keyboard.press("Escape");
-      await page.$eval(input, (e) => {
-        (e as HTMLInputElement).select();
-      });
+      await selectAll(page, input);
       await page.keyboard.press("Backspace");
       await page.keyboard.press("Tab");
       await waitForUrl(page, (p) => !p.has("model"));
