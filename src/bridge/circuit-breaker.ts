@@ -53,6 +53,8 @@ export class CircuitBreaker {
   private requests = 0;
   private consecutiveSuccesses = 0;
   private consecutiveFailures = 0;
+  /** Admitted requests that have not ended yet, whatever their generation. */
+  private inFlight = 0;
 
   constructor(
     opts: BreakerOptions,
@@ -70,6 +72,16 @@ export class CircuitBreaker {
     return this.refresh(this.now());
   }
 
+  /** Closed (as last decided: time alone never closes a circuit) with no request in flight. */
+  get idle(): boolean {
+    return this.current === "closed" && this.inFlight === 0;
+  }
+
+  /** Closed as last decided; an open or half-open breaker must be kept until it closes. */
+  get closed(): boolean {
+    return this.current === "closed";
+  }
+
   /** Admits a request (call `done` once it has ended) or rejects it without any upstream call. */
   tryAcquire(): BreakerPermit {
     const now = this.now();
@@ -79,6 +91,7 @@ export class CircuitBreaker {
       return { ok: false, retryAfterMs: HALF_OPEN_RETRY_MS };
     }
     this.requests++;
+    this.inFlight++;
     const generation = this.generation;
     let finished = false;
     return {
@@ -86,6 +99,7 @@ export class CircuitBreaker {
       done: (failure: boolean) => {
         if (finished) return;
         finished = true;
+        this.inFlight--;
         this.settle(generation, failure);
       },
     };
@@ -147,16 +161,33 @@ export interface BreakerKey {
   model: string;
 }
 
-/** The breakers of every provider × route × model, each created on first use. */
+/** The most breakers one process keeps (SPEC §13): model names are chosen by clients. */
+export const MAX_BREAKERS = 10_000;
+
+interface Entry {
+  key: BreakerKey;
+  breaker: CircuitBreaker;
+  /** Used since the eviction scan last passed it (a "second chance", as in the CLOCK algorithm). */
+  used: boolean;
+}
+
+/**
+ * The breakers of every provider × route × model, each created on first use, at most `capacity` of
+ * them (SPEC §13). To make room, an idle closed breaker not used lately is dropped first, then a
+ * closed one with requests in flight (they settle on the dropped breaker); an open or half-open one
+ * is kept until it closes. When every breaker is open or half-open, a new model gets a breaker that
+ * is not kept.
+ */
 export class CircuitBreakers {
-  /** By `provider:route:model`, in creation order. */
-  private readonly byName = new Map<string, CircuitBreaker>();
   /** provider → route → model: the hot-path lookup, with no string building. */
-  private readonly byParts = new Map<string, Map<string, Map<string, CircuitBreaker>>>();
+  private readonly byParts = new Map<string, Map<string, Map<string, Entry>>>();
+  /** Every kept breaker; the eviction scan starts at the oldest and moves what it keeps to the end. */
+  private readonly order = new Set<Entry>();
 
   constructor(
     private readonly opts: BreakerOptions,
     private readonly onTransition?: (key: BreakerKey, from: BreakerState, to: BreakerState) => void,
+    private readonly capacity = MAX_BREAKERS,
   ) {}
 
   /** The breaker keyed `provider:route:model`. */
@@ -171,19 +202,53 @@ export class CircuitBreakers {
       models = new Map();
       routes.set(route, models);
     }
-    let breaker = models.get(model);
-    if (breaker === undefined) {
-      const listener = this.onTransition;
-      const key: BreakerKey = { provider, route, model };
-      breaker = new CircuitBreaker(this.opts, listener ? (from, to) => listener(key, from, to) : undefined);
-      models.set(model, breaker);
-      this.byName.set(`${provider}:${route}:${model}`, breaker);
+    const found = models.get(model);
+    if (found !== undefined) {
+      found.used = true;
+      return found.breaker;
     }
+    const listener = this.onTransition;
+    const key: BreakerKey = { provider, route, model };
+    const breaker = new CircuitBreaker(
+      this.opts,
+      listener ? (from, to) => listener(key, from, to) : undefined,
+    );
+    if (this.order.size >= this.capacity && !this.evictOne()) return breaker;
+    const entry: Entry = { key, breaker, used: false };
+    models.set(model, entry);
+    this.order.add(entry);
     return breaker;
   }
 
-  /** Every breaker created so far, by `provider:route:model`. */
-  states(): Iterable<[string, CircuitBreaker]> {
-    return this.byName.entries();
+  /** How many breakers are kept. */
+  get size(): number {
+    return this.order.size;
+  }
+
+  /** Every kept breaker, by `provider:route:model`. */
+  *states(): Iterable<[string, CircuitBreaker]> {
+    for (const { key, breaker } of this.order) yield [`${key.provider}:${key.route}:${key.model}`, breaker];
+  }
+
+  private evictOne(): boolean {
+    // Oldest first; what is kept moves to the end, so two rounds find an idle closed breaker
+    // that was not used in between, if there is one.
+    for (let scanned = 0, rounds = 2 * this.order.size; scanned < rounds; scanned++) {
+      const entry = this.order.values().next().value!;
+      if (entry.breaker.idle && !entry.used) return this.drop(entry);
+      entry.used = false;
+      this.order.delete(entry);
+      this.order.add(entry);
+    }
+    for (const entry of this.order) if (entry.breaker.closed) return this.drop(entry);
+    return false;
+  }
+
+  private drop(entry: Entry): true {
+    const { provider, route, model } = entry.key;
+    this.order.delete(entry);
+    const models = this.byParts.get(provider)!.get(route)!;
+    models.delete(model);
+    return true;
   }
 }

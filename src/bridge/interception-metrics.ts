@@ -25,7 +25,7 @@ interface ModelSeries {
 }
 
 // Model names come from clients: past this many, the lookup cache starts over (the metric series
-// themselves are kept).
+// themselves are bounded by the registry: SPEC §13).
 const MAX_CACHED_MODELS = 1024;
 
 /**

@@ -1,3 +1,5 @@
+import { LabelValueBounds, OVERFLOW_LABEL_VALUE } from "./label-bounds";
+
 type Labels = Record<string, string>;
 
 function labelKey(labels: Labels): string {
@@ -15,14 +17,22 @@ interface Metric {
   render(): string;
 }
 
+/**
+ * Series of one metric a label set can create, whatever the values; past it, new label sets are
+ * counted in one series whose every label is `other`. A backstop: label values are bounded first.
+ */
+export const MAX_SERIES_PER_METRIC = 10_000;
+
 class Series<T> {
   /** By rendered label set, for export. */
   readonly values = new Map<string, T>();
   /**
    * By labels as given (keys in call order, values length-prefixed so none can imitate another):
-   * the hot path finds its series without sorting and escaping on every update.
+   * the hot path finds its series without sorting and escaping on every update. Only label sets
+   * exported as given are kept here, so it is as bounded as the series are.
    */
   private readonly byCall = new Map<string, T>();
+  private readonly bounds = new LabelValueBounds();
   constructor(private readonly init: () => T) {}
   at(labels: Labels): T {
     let call = "";
@@ -32,15 +42,41 @@ class Series<T> {
     }
     let value = this.byCall.get(call);
     if (value !== undefined) return value;
-    const key = labelKey(labels);
+    const bounded: Labels = {};
+    let exact = true;
+    for (const k in labels) {
+      const v = String(labels[k]);
+      bounded[k] = this.bounds.admit(k, v);
+      if (bounded[k] !== v) exact = false;
+    }
+    let key = labelKey(bounded);
     value = this.values.get(key);
+    if (value === undefined && this.values.size >= MAX_SERIES_PER_METRIC) {
+      key = labelKey(everyValueOther(bounded));
+      value = this.values.get(key);
+      exact = false;
+    }
     if (value === undefined) {
       value = this.init();
       this.values.set(key, value);
     }
-    this.byCall.set(call, value);
+    if (exact) this.byCall.set(call, value);
     return value;
   }
+  /** The series these labels are counted in, if it exists; creates nothing. */
+  find(labels: Labels): T | undefined {
+    const bounded: Labels = {};
+    for (const k in labels) bounded[k] = this.bounds.peek(k, String(labels[k]));
+    const own = this.values.get(labelKey(bounded));
+    if (own !== undefined || this.values.size < MAX_SERIES_PER_METRIC) return own;
+    return this.values.get(labelKey(everyValueOther(bounded)));
+  }
+}
+
+function everyValueOther(labels: Labels): Labels {
+  const out: Labels = {};
+  for (const k in labels) out[k] = OVERFLOW_LABEL_VALUE;
+  return out;
 }
 
 export class Counter implements Metric {
@@ -62,7 +98,7 @@ export class Counter implements Metric {
     };
   }
   get(labels: Labels = {}): number {
-    return this.series.values.get(labelKey(labels))?.v ?? 0;
+    return this.series.find(labels)?.v ?? 0;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
@@ -99,7 +135,7 @@ export class Gauge implements Metric {
     };
   }
   get(labels: Labels = {}): number {
-    return this.series.values.get(labelKey(labels))?.v ?? 0;
+    return this.series.find(labels)?.v ?? 0;
   }
   /** Reads the value at scrape time (e.g. a queue length). */
   collect(fn: () => void): void {

@@ -8,7 +8,7 @@ import { createUserWithKey } from "../helpers/http";
 let f: BridgeFixture;
 let key: string;
 beforeAll(async () => {
-  f = await startBridge();
+  f = await startBridge({ circuitBreakerEnabled: true });
   key = f.gw.adminKey;
   f.upstream.handler = () =>
     Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
@@ -161,5 +161,30 @@ describe("aibridge keys never go upstream (SPEC §13 Keys)", () => {
     expect(f.upstream.last.headers.get("authorization")).toBe(`Bearer ${OPENAI_KEY}`);
     f.upstream.handler = () =>
       Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+  });
+});
+
+describe("bounded state per client-chosen value (SPEC §13)", () => {
+  test("520 invented model names: each metric keeps at most 500 of them plus other, cut to 128 characters", async () => {
+    const names = Array.from({ length: 520 }, (_, i) => `${i}-${"invented-".repeat(20)}`);
+    for (let i = 0; i < names.length; i += 26) {
+      const answers = await Promise.all(
+        names
+          .slice(i, i + 26)
+          .map((model) => chat(JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }))),
+      );
+      for (const res of answers) {
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+    }
+    await settled(f.gw);
+    const text = f.gw.server.metrics.registry.render();
+    const models = new Set(
+      [...text.matchAll(/^aibridge_interceptions_total\{[^}]*model="([^"]*)"/gm)].map((m) => m[1]!),
+    );
+    expect(models.size).toBeLessThanOrEqual(501);
+    expect(models.has("other")).toBe(true);
+    expect(Math.max(...[...models].map((m) => [...m].length))).toBeLessThanOrEqual(128);
   });
 });

@@ -6,6 +6,7 @@ import {
   CircuitBreaker,
   CircuitBreakers,
   isFailureStatus,
+  MAX_BREAKERS,
 } from "../../src/bridge/circuit-breaker.ts";
 
 const OPTIONS = { failureThreshold: 3, intervalMs: 10_000, timeoutMs: 30_000, maxRequests: 2 };
@@ -387,5 +388,105 @@ describe("CircuitBreakers", () => {
       "openai|/v1/chat/completions|gpt-5: closed → open",
       "openai|/v1/chat/completions|gpt-5: open → half-open",
     ]);
+  });
+});
+
+describe("CircuitBreakers: bounded (SPEC §13)", () => {
+  const ROUTE = "/v1/messages";
+  function bounded(capacity: number) {
+    const clock = { now: 0 };
+    const set = new CircuitBreakers({ ...OPTIONS, now: () => clock.now }, undefined, capacity);
+    const get = (model: string) => set.get("anthropic", ROUTE, model);
+    const kept = () => [...set.states()].map(([key]) => key.slice(`anthropic:${ROUTE}:`.length)).sort();
+    return { clock, set, get, kept };
+  }
+
+  test("at most 10 000 per process by default, whatever model names arrive", () => {
+    expect(MAX_BREAKERS).toBe(10_000);
+    const set = new CircuitBreakers(OPTIONS);
+    for (let i = 0; i < 30_000; i++) run(set.get("openai", "/v1/chat/completions", `model-${i}`), false);
+    expect(set.size).toBe(10_000);
+    // The most recent names are the ones kept.
+    const recent = set.get("openai", "/v1/chat/completions", "model-29999");
+    expect(set.get("openai", "/v1/chat/completions", "model-29999")).toBe(recent);
+  });
+
+  test("an idle closed breaker is evicted first; one used since the last scan gets a second chance", () => {
+    const { get, kept } = bounded(3);
+    const a = get("a");
+    get("b");
+    get("c");
+    expect(get("a")).toBe(a); // used again: b, then c are older in use
+    get("d");
+    expect(kept()).toEqual(["a", "c", "d"]);
+    get("e");
+    expect(kept()).toEqual(["a", "d", "e"]);
+  });
+
+  test("open and half-open breakers are kept until they close; busy closed ones go before them", () => {
+    const { clock, get, kept } = bounded(3);
+    tripOpen(get("open"));
+    const half = get("half");
+    tripOpen(half);
+    clock.now += OPTIONS.timeoutMs;
+    expect(half.state).toBe("half-open");
+    const busy = admit(get("busy"));
+    get("new-1");
+    expect(kept()).toEqual(["half", "new-1", "open"]);
+    busy(true); // a request of the dropped breaker ends: nothing breaks
+    expect(get("busy").state).toBe("closed");
+    expect(kept()).toEqual(["busy", "half", "open"]);
+    // The half-open one closes after its probes succeed: from then on it may go.
+    run(half, false);
+    run(half, false);
+    expect(half.state).toBe("closed");
+    get("new-2");
+    get("new-3");
+    expect(kept()).toEqual(["new-2", "new-3", "open"]);
+    // Still the tripped one (its timeout has passed meanwhile), not a fresh closed one.
+    expect(get("open").state).toBe("half-open");
+  });
+
+  test("when every kept breaker is open, a new model gets a breaker that is not kept", () => {
+    const { get, kept, set } = bounded(2);
+    const x = get("x");
+    const y = get("y");
+    tripOpen(x);
+    tripOpen(y);
+    const fresh = get("fresh");
+    expect(fresh.tryAcquire().ok).toBe(true);
+    expect(get("fresh")).not.toBe(fresh);
+    expect(set.size).toBe(2);
+    expect(kept()).toEqual(["x", "y"]);
+    expect(get("x").tryAcquire().ok).toBe(false);
+  });
+
+  test("randomized: the bound always holds and open breakers are never dropped", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const { clock, get, set } = bounded(50);
+    const open = new Set<CircuitBreaker>();
+    const pending: ((failure: boolean) => void)[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      const breaker = get(`m${Math.floor(random() * 200)}`);
+      const permit = breaker.tryAcquire();
+      if (permit.ok) {
+        if (random() < 0.3) pending.push((f) => permit.done(f));
+        else permit.done(random() < 0.2);
+      }
+      if (random() < 0.2 && pending.length > 0)
+        pending.splice(Math.floor(random() * pending.length), 1)[0]!(random() < 0.5);
+      clock.now += random() * 1000;
+      for (const [, b] of set.states()) if (b.state !== "closed") open.add(b);
+      const keptNow = new Set([...set.states()].map(([, b]) => b));
+      for (const b of open) {
+        if (b.state === "closed") open.delete(b);
+        else expect(keptNow.has(b)).toBe(true);
+      }
+      expect(set.size).toBeLessThanOrEqual(50);
+    }
   });
 });
