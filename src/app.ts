@@ -2,10 +2,13 @@ import type { Server } from "bun";
 
 import { Elysia } from "elysia";
 
+import { budgetsApi } from "./api/budgets";
 import { managementErrors } from "./api/error-handler";
 import { healthRoutes } from "./api/health";
 import { aibridgeApi } from "./api/interceptions";
 import { openapiDocument } from "./api/openapi";
+import { pricesApi } from "./api/prices";
+import { spendApi } from "./api/spend";
 import { swaggerUi } from "./api/swagger-ui";
 import { usersApi } from "./api/users";
 import { authenticationHook } from "./auth/data-plane-auth-hook";
@@ -20,6 +23,9 @@ import { InterceptionLog, type RecordingControls } from "./bridge/interception-l
 import type { Provider, RouteMatch } from "./bridge/providers/types";
 import { routeHook } from "./bridge/route-hook";
 import { consoleRoutes } from "./console/serve";
+import { budgetHook } from "./cost/budget-hook";
+import type { Budgets } from "./cost/budgets";
+import type { PriceService } from "./cost/price-service";
 import type { Db } from "./db/engine";
 import type { Logger } from "./observability/logger";
 import type { Metrics } from "./observability/metrics";
@@ -41,6 +47,9 @@ export interface AppDeps {
   rateLimiter: RateLimiter | null;
   /** null when the circuit breaker is disabled. */
   breakers: CircuitBreakers | null;
+  budgets: Budgets;
+  prices: PriceService;
+  now: () => number;
   allowByok: boolean;
   sendActorHeaders: boolean;
   /** What interceptions store (SPEC §14); everything when absent. */
@@ -91,7 +100,7 @@ function dataPlaneContext(
 
 /**
  * The data plane: a plain chain of hooks, in this order for every request (SPEC §6):
- * concurrency → rate limit → authentication → route → circuit breaker → upstream.
+ * concurrency → rate limit → authentication → budget → route → circuit breaker → upstream.
  * It is served by Bun's own router, not through Elysia's per-request pipeline, which would cost a
  * large share of the gateway's time per request (bench/README.md).
  */
@@ -107,6 +116,7 @@ function dataPlane(deps: AppDeps) {
     concurrencyHook(deps.concurrency, deps.metrics),
     rateLimitHook(deps.rateLimiter, deps.metrics),
     authenticationHook(deps.identities, { logger: deps.logger }),
+    budgetHook(deps.budgets, deps.metrics),
     routeHook({ allowByok: deps.allowByok }),
     circuitBreakerHook(deps.breakers, interceptions, deps.metrics, deps.logger),
   ];
@@ -148,6 +158,9 @@ export function createApp(deps: AppDeps) {
       .use(healthRoutes({ ready: deps.ready }))
       .use(usersApi({ db: deps.db, identities: deps.identities }))
       .use(aibridgeApi({ db: deps.db, identities: deps.identities }))
+      .use(budgetsApi({ db: deps.db, identities: deps.identities, budgets: deps.budgets }))
+      .use(pricesApi({ prices: deps.prices, identities: deps.identities }))
+      .use(spendApi({ db: deps.db, identities: deps.identities, now: deps.now }))
       // What Bun's route pattern does not catch (e.g. a bare `/api/v2/aibridge/openai`).
       .all(DATA_PLANE_ROUTE, ({ request, server }) => dataPlaneHandler(request, server!), {
         parse: "none",

@@ -11,6 +11,10 @@ import { openMigratedDatabase } from "./cli/database";
 import { type IdentityListener, listenForIdentityChanges } from "./cluster/identity-listener";
 import type { Config } from "./config/options";
 import { parseAddress } from "./config/parse";
+import { Budgets } from "./cost/budgets";
+import { UsageCosting } from "./cost/costing";
+import { PriceService } from "./cost/price-service";
+import { InMemorySpendLedger } from "./cost/spend-ledger";
 import type { Database } from "./db/engine";
 import { isMigrated } from "./db/migrate";
 import { countUsers, createUser, UsernameTakenError } from "./db/users";
@@ -29,6 +33,8 @@ export interface RunningServer {
   database: Database;
   metrics: Metrics;
   recorder: Recorder;
+  prices: PriceService;
+  budgets: Budgets;
   concurrency: ConcurrencyLimiter;
   identities: IdentityResolver;
   /** The admin key printed on first start, if this start created it. */
@@ -83,6 +89,21 @@ export async function startServer(config: Config, options: ServerOptions): Promi
 
   try {
     const bootstrapKey = await bootstrapAdmin(database, announce);
+    const prices = new PriceService(database.db, now, (error) =>
+      logger.warn("could not refresh prices", { error }),
+    );
+    await prices.start();
+    const ledger = new InMemorySpendLedger();
+    const budgets = new Budgets({
+      db: database.db,
+      ledger,
+      defaultLimitMicros: Math.round(
+        ((config as { defaultMonthlyBudget?: number }).defaultMonthlyBudget ?? 0) * 1_000_000,
+      ),
+      now,
+      onRefreshError: (error) => logger.warn("could not refresh budgets", { error }),
+    });
+    await budgets.start();
     const recorder = new Recorder({
       writer: {
         insertInterceptions: (rows) => insertInterceptions(database, rows),
@@ -90,6 +111,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       },
       logger,
       metrics,
+      costing: new UsageCosting(prices.book, ledger, metrics),
     });
     const identities = new IdentityResolver(
       database.db,
@@ -131,6 +153,9 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       concurrency,
       rateLimiter: config.rateLimit > 0 ? new RateLimiter({ limit: config.rateLimit, now }) : null,
       breakers,
+      budgets,
+      prices,
+      now,
       allowByok: config.allowByok,
       sendActorHeaders: config.sendActorHeaders,
       recording: {
@@ -211,6 +236,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       stopping ??= (async () => {
         shuttingDown = true;
         clearInterval(retentionTimer);
+        prices.stop();
+        budgets.stop();
         logger.info("shutting down: finishing in-flight requests", { in_flight: concurrency.inFlight });
         const closed = server.stop(false);
         const deadline = performance.now() + config.shutdownGracePeriod;
@@ -233,7 +260,19 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       return stopping;
     };
 
-    return { url, app, database, metrics, recorder, concurrency, identities, bootstrapKey, shutdown };
+    return {
+      url,
+      app,
+      database,
+      metrics,
+      recorder,
+      prices,
+      budgets,
+      concurrency,
+      identities,
+      bootstrapKey,
+      shutdown,
+    };
   } catch (error) {
     await identityListener?.close().catch(() => {});
     await database.close().catch(() => {});

@@ -85,6 +85,11 @@ const TokenUsageSchema = t.Object(
       description: "Extra token types, e.g. completion_reasoning.",
     }),
     created_at: Timestamp,
+    cost_micros: t.Union([Type.Integer(), t.Null()], { description: "Micro-USD; null when unpriced." }),
+    priced_model: t.Union([t.String(), t.Null()], { description: "The price row that priced it." }),
+    prices: t.Union([t.Record(t.String(), t.Union([t.Number(), t.Null()])), t.Null()], {
+      description: "The prices it was priced with (micro-USD per MTok).",
+    }),
   },
   { title: "AIBridgeTokenUsage" },
 );
@@ -135,6 +140,9 @@ const InterceptionSchema = t.Object(
     credential_hint: t.String(),
     started_at: Timestamp,
     ended_at: Timestamp,
+    cost_micros: t.Union([Type.Integer(), t.Null()], {
+      description: "Sum of its token usages' cost in micro-USD; null when none was priced.",
+    }),
     token_usages: t.Array(TokenUsageSchema),
     user_prompts: t.Array(UserPromptSchema),
     tool_usages: t.Array(ToolUsageSchema),
@@ -149,6 +157,13 @@ const InterceptionListSchema = t.Object(
   },
   { title: "AIBridgeInterceptionList" },
 );
+
+/** The sum of the rows' cost; null when none of them was priced (SPEC §15). */
+function totalCost(rows: { costMicros: number | null }[]): number | null {
+  let total: number | null = null;
+  for (const row of rows) if (row.costMicros !== null) total = (total ?? 0) + row.costMicros;
+  return total;
+}
 
 function interceptionJson(i: InterceptionWithChildren) {
   return {
@@ -169,6 +184,7 @@ function interceptionJson(i: InterceptionWithChildren) {
     credential_hint: i.credentialHint,
     started_at: i.startedAt.toISOString(),
     ended_at: i.endedAt.toISOString(),
+    cost_micros: totalCost(i.tokenUsages),
     token_usages: i.tokenUsages.map((u) => ({
       id: u.id,
       interception_id: u.interceptionId,
@@ -179,6 +195,9 @@ function interceptionJson(i: InterceptionWithChildren) {
       cache_write_input_tokens: u.cacheWriteInputTokens,
       metadata: u.metadata,
       created_at: u.createdAt.toISOString(),
+      cost_micros: u.costMicros,
+      priced_model: u.pricedModel,
+      prices: (u.prices as Record<string, number | null> | null) ?? null,
     })),
     user_prompts: i.userPrompts.map((p) => ({
       id: p.id,
@@ -217,7 +236,7 @@ function inDatabaseRange(date: Date): boolean {
 }
 
 /** Turns the parsed `q` into SQL conditions: resolves `me` and usernames, range-checks times. */
-async function conditionsFor(
+export async function conditionsFor(
   db: Db,
   caller: Caller,
   filter: InterceptionFilter,

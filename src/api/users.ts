@@ -43,7 +43,12 @@ function isSelf(caller: Caller, ref: string): boolean {
 }
 
 /** Resolves `{user}` for a caller allowed `access`; members only ever reach themselves. */
-async function resolveUser(db: Db, caller: Caller, ref: string, access: "read" | "manage"): Promise<UserRow> {
+export async function resolveUser(
+  db: Db,
+  caller: Caller,
+  ref: string,
+  access: "read" | "manage",
+): Promise<UserRow> {
   const self = isSelf(caller, ref);
   const allowed = self || caller.role === "owner" || (access === "read" && caller.role === "auditor");
   if (!allowed) throw new ApiError(403, "Forbidden.", "You may only access your own user.");
@@ -52,7 +57,7 @@ async function resolveUser(db: Db, caller: Caller, ref: string, access: "read" |
   return user;
 }
 
-function requireOwner(caller: Caller): void {
+export function requireOwner(caller: Caller): void {
   if (caller.role !== "owner") throw new ApiError(403, "Forbidden.", "Only an owner may do this.");
 }
 

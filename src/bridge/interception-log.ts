@@ -83,6 +83,7 @@ export class InterceptionLog {
         cacheWriteInputTokens: usage.cacheWriteInputTokens,
         metadata: usage.metadata,
         createdAt: endedAt,
+        subject: { provider, model, initiatorId: flight.identity!.userId, startedAt: interception.startedAt },
       });
     }
     const prompt = flight.facts!.prompt;

@@ -15,6 +15,9 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 
+import type { AppliedPrices } from "../cost/price-usage";
+import type { PriceSource } from "../cost/prices";
+
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const tokens = (name: string) => bigint(name, { mode: "number" });
@@ -134,6 +137,10 @@ export const tokenUsages = pgTable(
     cacheWriteInputTokens: tokens("cache_write_input_tokens"),
     metadata: jsonb("metadata").$type<Record<string, number>>().notNull().default({}),
     createdAt: at("created_at").notNull(),
+    // SPEC §15: priced when recorded; null cost = unpriced. `prices` holds the prices it was priced with.
+    costMicros: bigint("cost_micros", { mode: "number" }),
+    pricedModel: text("priced_model"),
+    prices: jsonb("prices").$type<AppliedPrices>(),
   },
   (t) => [index("aibridge_token_usages_interception_id_idx").on(t.interceptionId)],
 );
@@ -223,6 +230,72 @@ export const initiatorInterceptionCounts = pgTable(
   ],
 );
 
+const micros = (name: string) => bigint(name, { mode: "number" });
+
+/**
+ * Prices per (provider, model) in micro-USD per million tokens (SPEC §15), null = unknown. Catalog
+ * rows are re-seeded at every start; custom rows (set through the API) are never overwritten.
+ */
+export const prices = pgTable(
+  "aibridge_prices",
+  {
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    input: micros("input"),
+    output: micros("output"),
+    cacheRead: micros("cache_read"),
+    cacheWrite5m: micros("cache_write_5m"),
+    cacheWrite1h: micros("cache_write_1h"),
+    /** The long-context tier: above this many input tokens (cache included) the `long_*` prices apply. */
+    thresholdTokens: bigint("threshold_tokens", { mode: "number" }),
+    longInput: micros("long_input"),
+    longOutput: micros("long_output"),
+    longCacheRead: micros("long_cache_read"),
+    longCacheWrite5m: micros("long_cache_write_5m"),
+    longCacheWrite1h: micros("long_cache_write_1h"),
+    source: text("source").$type<PriceSource>().notNull(),
+    updatedAt: at("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "aibridge_prices_pk", columns: [t.provider, t.model] })],
+);
+
+/** A user's own monthly spend limit; no row = the default (`--aibridge-default-monthly-budget`). */
+export const userBudgets = pgTable("aibridge_user_budgets", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  monthlyLimitMicros: bigint("monthly_limit_micros", { mode: "number" }).notNull(),
+  updatedAt: at("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * Token usage and cost per initiator, UTC day of the interception's start and (provider, model,
+ * client), kept exact by triggers (drizzle/0004): spend over a month reads days, not rows.
+ */
+export const spendDaily = pgTable(
+  "aibridge_spend_daily",
+  {
+    initiatorId: uuid("initiator_id").notNull(),
+    day: at("day").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    client: text("client").notNull(),
+    inputTokens: tokens("input_tokens").notNull().default(0),
+    outputTokens: tokens("output_tokens").notNull().default(0),
+    cacheReadInputTokens: tokens("cache_read_input_tokens").notNull().default(0),
+    cacheWriteInputTokens: tokens("cache_write_input_tokens").notNull().default(0),
+    costMicros: micros("cost_micros").notNull().default(0),
+    unpricedUsages: bigint("unpriced_usages", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({
+      name: "aibridge_spend_daily_pk",
+      columns: [t.initiatorId, t.day, t.provider, t.model, t.client],
+    }),
+    index("aibridge_spend_daily_day_idx").on(t.day),
+  ],
+);
+
 export const schema = {
   users,
   apiKeys,
@@ -234,4 +307,7 @@ export const schema = {
   instances,
   interceptionCounts,
   initiatorInterceptionCounts,
+  prices,
+  userBudgets,
+  spendDaily,
 };

@@ -248,6 +248,18 @@ export function createMetrics(registry = new Registry()) {
       `${p}recording_dropped_total`,
       "Records given up after every retry, by kind.",
     ),
+    costMicrosTotal: registry.counter(
+      `${p}cost_micros_total`,
+      "Cost of recorded token usage in micro-USD, by provider and priced model.",
+    ),
+    unpricedTokenUsagesTotal: registry.counter(
+      `${p}unpriced_token_usages_total`,
+      "Recorded token usage rows with no known price, by provider and model.",
+    ),
+    budgetRejectionsTotal: registry.counter(
+      `${p}budget_rejections_total`,
+      "Requests refused because the user's monthly budget is spent.",
+    ),
   };
 }
 

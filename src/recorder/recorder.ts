@@ -1,3 +1,4 @@
+import type { BatchCosting } from "../cost/costing";
 import { isDatabaseUnavailable } from "../db/unavailable";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
@@ -30,6 +31,8 @@ export interface RecorderOptions {
   /** Attempts before a batch is split into single records and, failing still, given up. */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Prices token usage before it is written and counts its cost once committed (src/cost). */
+  costing?: BatchCosting;
 }
 
 const MAX_START_GROUP = 256;
@@ -166,6 +169,7 @@ export class Recorder {
     if (batchSize(this.pending) === 0) return;
     const batch = this.pending;
     this.pending = emptyBatch();
+    this.options.costing?.price(batch.tokenUsages);
     this.flushing = this.writeWithRetry(batch).finally(() => {
       this.flushing = null;
     });
@@ -188,6 +192,7 @@ export class Recorder {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
         await writer.writeBatch(batch);
+        this.options.costing?.recorded(batch.tokenUsages);
         return;
       } catch (error) {
         metrics.recordingFailuresTotal.inc({ kind: "batch" });
@@ -199,6 +204,7 @@ export class Recorder {
     for (const single of splitBatch(batch)) {
       try {
         await writer.writeBatch(single);
+        this.options.costing?.recorded(single.tokenUsages);
       } catch (error) {
         const counts = describeBatch(single);
         for (const [kind, n] of Object.entries(counts)) if (n) metrics.recordingDroppedTotal.inc({ kind }, n);

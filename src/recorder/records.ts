@@ -1,7 +1,9 @@
+import type { UsageSubject } from "../cost/costing";
 import type { interceptions, modelThoughts, tokenUsages, toolUsages, userPrompts } from "../db/schema";
 
 export type InterceptionRecord = typeof interceptions.$inferInsert;
-export type TokenUsageRecord = typeof tokenUsages.$inferInsert;
+/** `subject` (not stored) says whose usage it is, for pricing and budgets (src/cost). */
+export type TokenUsageRecord = typeof tokenUsages.$inferInsert & { subject?: UsageSubject };
 export type UserPromptRecord = typeof userPrompts.$inferInsert;
 export type ToolUsageRecord = typeof toolUsages.$inferInsert;
 export type ModelThoughtRecord = typeof modelThoughts.$inferInsert;

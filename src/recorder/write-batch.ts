@@ -31,9 +31,10 @@ ON CONFLICT (id) DO NOTHING`;
 const WRITE_BATCH = `
 WITH usages AS (
   INSERT INTO aibridge_token_usages (id, interception_id, provider_response_id, input_tokens, output_tokens,
-    cache_read_input_tokens, cache_write_input_tokens, metadata, created_at)
+    cache_read_input_tokens, cache_write_input_tokens, metadata, created_at, cost_micros, priced_model, prices)
   SELECT r.id, r.interception_id, r.provider_response_id, r.input_tokens, r.output_tokens,
-    r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at
+    r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at, r.cost_micros,
+    r.priced_model, r.prices
   FROM json_populate_recordset(NULL::aibridge_token_usages, $1::text::json) r
 ),
 prompts AS (
@@ -114,6 +115,9 @@ function batchParams(batch: PendingBatch): string[] {
       cache_write_input_tokens: r.cacheWriteInputTokens ?? null,
       metadata: r.metadata ?? {},
       created_at: iso(r.createdAt),
+      cost_micros: r.costMicros ?? null,
+      priced_model: r.pricedModel ?? null,
+      prices: r.prices ?? null,
     })),
     batch.userPrompts.map((r) => ({
       id: r.id ?? Bun.randomUUIDv7(),

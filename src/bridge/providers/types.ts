@@ -40,6 +40,10 @@ export const ERROR_KINDS = {
     openai: { type: "invalid_request_error", code: "invalid_request" },
     anthropic: "invalid_request_error",
   },
+  budget: {
+    openai: { type: "insufficient_quota", code: "insufficient_quota" },
+    anthropic: "permission_error",
+  },
   notFound: { openai: { type: "invalid_request_error", code: "not_found" }, anthropic: "not_found_error" },
   tooLarge: {
     openai: { type: "invalid_request_error", code: "request_too_large" },
