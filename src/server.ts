@@ -97,9 +97,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     const budgets = new Budgets({
       db: database.db,
       ledger,
-      defaultLimitMicros: Math.round(
-        ((config as { defaultMonthlyBudget?: number }).defaultMonthlyBudget ?? 0) * 1_000_000,
-      ),
+      defaultLimitMicros: Math.round(config.defaultMonthlyBudget * 1_000_000),
       now,
       onRefreshError: (error) => logger.warn("could not refresh budgets", { error }),
     });

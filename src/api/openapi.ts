@@ -46,7 +46,8 @@ function openapiPlugin() {
     path: "/swagger",
     specPath: SPEC_PATH,
     provider: null,
-    exclude: { paths: [/^\/api\/v2\/aibridge\/(openai|anthropic|[^/]+)\/.*/, /^\/swagger/] },
+    // The data plane (`/api/v2/aibridge/{provider}/…`), not the management routes that share its prefix.
+    exclude: { paths: [/^\/api\/v2\/aibridge\/(?!(prices|spend|sessions)\/)[^/]+\/.*/, /^\/swagger/] },
     documentation: {
       info: {
         title: "aibridge management API",
@@ -57,6 +58,7 @@ function openapiPlugin() {
       tags: [
         { name: "Users", description: "Users and their API keys" },
         { name: "AI Bridge", description: "Recorded interceptions and models" },
+        { name: "Cost", description: "Prices, spend and its CSV export" },
         { name: "Health", description: "Liveness and readiness" },
       ],
       components: {

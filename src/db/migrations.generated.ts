@@ -4,6 +4,8 @@ import m1 from "../../drizzle/0001_counts_and_hot_updates.sql" with { type: "tex
 import m2 from "../../drizzle/0002_count_triggers.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_sessions_and_instances.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_identity_changed_notify.sql" with { type: "text" };
+import m5 from "../../drizzle/0005_cost.sql" with { type: "text" };
+import m6 from "../../drizzle/0006_cost_triggers.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -11,4 +13,6 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: "0002_count_triggers", sql: m2 },
   { tag: "0003_sessions_and_instances", sql: m3 },
   { tag: "0004_identity_changed_notify", sql: m4 },
+  { tag: "0005_cost", sql: m5 },
+  { tag: "0006_cost_triggers", sql: m6 },
 ];

@@ -270,7 +270,7 @@ export const userBudgets = pgTable("aibridge_user_budgets", {
 
 /**
  * Token usage and cost per initiator, UTC day of the interception's start and (provider, model,
- * client), kept exact by triggers (drizzle/0004): spend over a month reads days, not rows.
+ * client), kept exact by triggers (drizzle/0006): spend over a month reads days, not rows.
  */
 export const spendDaily = pgTable(
   "aibridge_spend_daily",

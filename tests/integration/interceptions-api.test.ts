@@ -178,6 +178,7 @@ describe("listing", () => {
         "api_key_id",
         "client",
         "client_session_id",
+        "cost_micros",
         "credential_hint",
         "credential_kind",
         "ended_at",
@@ -229,12 +230,15 @@ describe("listing", () => {
       [
         "cache_read_input_tokens",
         "cache_write_input_tokens",
+        "cost_micros",
         "created_at",
         "id",
         "input_tokens",
         "interception_id",
         "metadata",
         "output_tokens",
+        "priced_model",
+        "prices",
         "provider_response_id",
       ].sort(),
     );

@@ -55,6 +55,23 @@ const ROUTES: Route[] = [
     query: ["q", "limit", "offset", "after_id"],
   },
   { method: "get", path: "/api/v2/aibridge/models", success: "200", query: ["q", "limit", "offset"] },
+  { method: "get", path: "/api/v2/aibridge/prices", success: "200", query: ["q"] },
+  {
+    method: "put",
+    path: "/api/v2/aibridge/prices/{provider}/{model}",
+    success: "200",
+    params: ["provider", "model"],
+    body: true,
+  },
+  {
+    method: "delete",
+    path: "/api/v2/aibridge/prices/{provider}/{model}",
+    success: "204",
+    params: ["provider", "model"],
+  },
+  { method: "get", path: "/api/v2/aibridge/spend", success: "200", query: ["group_by", "q"] },
+  { method: "get", path: "/api/v2/users/{user}/budget", success: "200", params: ["user"] },
+  { method: "put", path: "/api/v2/users/{user}/budget", success: "200", params: ["user"], body: true },
 ];
 
 let gw: TestGateway;
@@ -144,6 +161,7 @@ describe("/swagger/json", () => {
         "credential_hint",
         "started_at",
         "ended_at",
+        "cost_micros",
         "token_usages",
         "user_prompts",
         "tool_usages",
@@ -166,7 +184,7 @@ describe("/swagger/json", () => {
 
   test("the data plane and the docs themselves are not in the document", () => {
     for (const path of Object.keys(doc.paths)) {
-      expect(path).not.toMatch(/\/(openai|anthropic|\{provider\})\//);
+      expect(path).not.toMatch(/^\/api\/v2\/aibridge\/(openai|anthropic|\{provider\})\//);
       expect(path).not.toStartWith("/swagger");
     }
   });
