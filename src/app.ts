@@ -21,6 +21,7 @@ import { forwardIntercepted } from "./bridge/forward-intercepted";
 import { forwardPassthrough } from "./bridge/forward-passthrough";
 import { InterceptionLog, type RecordingControls } from "./bridge/interception-log";
 import type { Provider, RouteMatch } from "./bridge/providers/types";
+import { BODY_LIMITS, type BodyLimits } from "./bridge/read-body";
 import { routeHook } from "./bridge/route-hook";
 import { consoleRoutes } from "./console/serve";
 import { budgetHook } from "./cost/budget-hook";
@@ -52,6 +53,8 @@ export interface AppDeps {
   now: () => number;
   allowByok: boolean;
   sendActorHeaders: boolean;
+  /** Size and idle-time limits of request bodies (SPEC §13). */
+  bodyLimits?: BodyLimits;
   /** What interceptions store (SPEC §14); everything when absent. */
   recording?: RecordingControls;
   ready: () => Promise<{ ok: boolean; reason?: string }>;
@@ -111,13 +114,18 @@ function dataPlane(deps: AppDeps) {
     logger: deps.logger,
     sendActorHeaders: deps.sendActorHeaders,
   });
-  const passthrough = forwardPassthrough({ metrics: deps.metrics, sendActorHeaders: deps.sendActorHeaders });
+  const bodyLimits = deps.bodyLimits ?? BODY_LIMITS;
+  const passthrough = forwardPassthrough({
+    metrics: deps.metrics,
+    sendActorHeaders: deps.sendActorHeaders,
+    bodyLimits,
+  });
   const chain: Hook[] = [
     concurrencyHook(deps.concurrency, deps.metrics),
     rateLimitHook(deps.rateLimiter, deps.metrics),
     authenticationHook(deps.identities, { logger: deps.logger }),
     budgetHook(deps.budgets, deps.metrics),
-    routeHook({ allowByok: deps.allowByok }),
+    routeHook({ allowByok: deps.allowByok, bodyLimits }),
     circuitBreakerHook(deps.breakers, interceptions, deps.metrics, deps.logger),
   ];
 

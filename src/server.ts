@@ -6,6 +6,7 @@ import { type BreakerState, CircuitBreakers } from "./bridge/circuit-breaker";
 import { anthropicProvider } from "./bridge/providers/anthropic";
 import { openaiProvider } from "./bridge/providers/openai";
 import type { Provider } from "./bridge/providers/types";
+import { BODY_LIMITS } from "./bridge/read-body";
 import { CommandError } from "./cli/command-error";
 import { openMigratedDatabase } from "./cli/database";
 import { type IdentityListener, listenForIdentityChanges } from "./cluster/identity-listener";
@@ -48,6 +49,8 @@ export interface ServerOptions {
   /** Where the one-time admin key block goes (stderr in production). */
   announce?: (text: string) => void;
   now?: () => number;
+  /** Longest wait for the next byte of a request body (default 30 s; tests shorten it). */
+  bodyIdleTimeoutMs?: number;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 0.5, open: 1 };
@@ -156,6 +159,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       now,
       allowByok: config.allowByok,
       sendActorHeaders: config.sendActorHeaders,
+      bodyLimits: { ...BODY_LIMITS, idleTimeoutMs: options.bodyIdleTimeoutMs ?? BODY_LIMITS.idleTimeoutMs },
       recording: {
         prompts: config.recordPrompts,
         toolInputs: config.recordToolInputs,

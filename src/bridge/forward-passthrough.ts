@@ -1,7 +1,7 @@
 import type { Metrics } from "../observability/metrics";
 import type { Flight } from "./flight";
 import { clientResponseHeaders } from "./headers";
-import { readBody } from "./read-body";
+import { type BodyLimits, readBodyOrRefuse } from "./read-body";
 import { relayBody } from "./relay";
 import { callUpstream, serverTiming } from "./upstream";
 
@@ -9,10 +9,12 @@ import { callUpstream, serverTiming } from "./upstream";
 export function forwardPassthrough(deps: {
   metrics: Pick<Metrics, "passthroughTotal">;
   sendActorHeaders: boolean;
+  bodyLimits: BodyLimits;
 }) {
   return async (flight: Flight, request: Request): Promise<Response> => {
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody ? await readBody(request) : null;
+    const body = hasBody ? await readBodyOrRefuse(flight, request, deps.bodyLimits) : null;
+    if (body instanceof Response) return body;
     const result = await callUpstream(flight, request, body, { sendActorHeaders: deps.sendActorHeaders });
     deps.metrics.passthroughTotal.inc({
       provider: flight.provider!.name,

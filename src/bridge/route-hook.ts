@@ -4,13 +4,14 @@ import { providerError, setRetryHints } from "./error-response";
 import type { Flight } from "./flight";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from "./json-depth";
 import type { RouteMatch } from "./providers/types";
-import { BodyTooLargeError, readBody } from "./read-body";
+import { BODY_LIMITS, type BodyLimits, readBodyOrRefuse } from "./read-body";
 
 /**
  * Fourth step: the route (404/405), the provider credential (403/502) and, for intercepted routes,
- * the JSON body and what it says (400/413/501). Nothing refused here reaches upstream.
+ * the JSON body and what it says (400/408/413/501). Nothing refused here reaches upstream.
  */
-export function routeHook(options: { allowByok: boolean }) {
+export function routeHook(options: { allowByok: boolean; bodyLimits?: BodyLimits }) {
+  const bodyLimits = options.bodyLimits ?? BODY_LIMITS;
   return async ({
     flight,
     request,
@@ -42,14 +43,9 @@ export function routeHook(options: { allowByok: boolean }) {
     flight.credential = { plan: decision.plan, kind: decision.kind, hint: decision.hint };
     if (match.kind !== "intercepted") return;
 
-    try {
-      flight.body = await readBody(request);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        return providerError(flight, 413, "tooLarge", "Request body is larger than 32 MiB.");
-      }
-      return providerError(flight, 400, "invalidRequest", "Could not read the request body.");
-    }
+    const read = await readBodyOrRefuse(flight, request, bodyLimits);
+    if (read instanceof Response) return read;
+    flight.body = read;
     const text = new TextDecoder().decode(flight.body);
     // Checked before parsing: what reads the parsed body later (re-serializing, recording) recurses.
     if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {

@@ -19,7 +19,7 @@ export const ANTHROPIC_KEY = "sk-ant-configured-0123456789abcdef";
 /** A gateway whose providers point at a mock upstream (Anthropic base with a path prefix). */
 export async function startBridge(
   overrides: Partial<Config> = {},
-  options: { now?: () => number } = {},
+  options: { now?: () => number; bodyIdleTimeoutMs?: number } = {},
 ): Promise<BridgeFixture> {
   const upstream = new MockUpstream();
   const gw = await startTestGateway(

@@ -31,7 +31,7 @@ export function testConfig(overrides: Partial<Config>, database: TestDatabase): 
 /** Starts the real gateway in-process on a random port with a fresh database. */
 export async function startTestGateway(
   overrides: Partial<Config> = {},
-  options: { now?: () => number; logger?: Logger; database?: TestDatabase } = {},
+  options: { now?: () => number; logger?: Logger; database?: TestDatabase; bodyIdleTimeoutMs?: number } = {},
 ): Promise<TestGateway> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(overrides, database);
@@ -41,7 +41,12 @@ export async function startTestGateway(
     (process.env.AIBRIDGE_TEST_LOGS
       ? createLogger("human")
       : createLogger("json", (line) => logs.push(line)));
-  const server = await startServer(config, { logger, announce: () => {}, now: options.now });
+  const server = await startServer(config, {
+    logger,
+    announce: () => {},
+    now: options.now,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs,
+  });
   return {
     server,
     url: server.url,

@@ -8,7 +8,8 @@ import { createUserWithKey } from "../helpers/http";
 let f: BridgeFixture;
 let key: string;
 beforeAll(async () => {
-  f = await startBridge({ circuitBreakerEnabled: true });
+  // A short idle timeout for request bodies (30 s in production), so that no test waits long.
+  f = await startBridge({ circuitBreakerEnabled: true }, { bodyIdleTimeoutMs: 2000 });
   key = f.gw.adminKey;
   f.upstream.handler = () =>
     Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
@@ -186,5 +187,87 @@ describe("bounded state per client-chosen value (SPEC §13)", () => {
     expect(models.size).toBeLessThanOrEqual(501);
     expect(models.has("other")).toBe(true);
     expect(Math.max(...[...models].map((m) => [...m].length))).toBeLessThanOrEqual(128);
+  });
+});
+
+/** Sends the head and the first bytes of a body that never ends; resolves with the status the gateway answers. */
+function stalledBody(path: string, headers: Record<string, string>, firstBytes: string): Promise<number> {
+  const { hostname, port } = new URL(f.gw.url);
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    "Content-Type: application/json",
+    "Content-Length: 100000",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ].join("\r\n");
+  return new Promise((resolve, reject) => {
+    let received = "";
+    Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        open(socket) {
+          socket.write(`${head}\r\n\r\n${firstBytes}`);
+        },
+        data(socket, data) {
+          received += new TextDecoder().decode(data);
+          const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
+          if (status) {
+            resolve(Number(status[1]));
+            socket.end();
+          }
+        },
+        close() {
+          reject(new Error(`closed without an answer: ${JSON.stringify(received)}`));
+        },
+        error(_socket, error) {
+          reject(error);
+        },
+      },
+    }).catch(reject);
+  });
+}
+
+describe("slow or huge bodies (SPEC §13)", () => {
+  test("bodies that stop sending → 408 after the idle timeout, and their concurrency slots are freed", async () => {
+    await settled(f.gw);
+    const before = await interceptions();
+    const statuses = await Promise.all([
+      stalledBody("/api/v2/aibridge/openai/v1/chat/completions", { authorization: `Bearer ${key}` }, '{"mo'),
+      stalledBody("/api/v2/aibridge/anthropic/v1/messages", { "x-api-key": key }, ""),
+      stalledBody("/api/v2/aibridge/openai/v1/conversations", { authorization: `Bearer ${key}` }, "{"),
+      stalledBody("/api/v2/aibridge/anthropic/v1/messages/count_tokens", { "x-api-key": key }, "{}"),
+    ]);
+    expect(statuses).toEqual([408, 408, 408, 408]);
+    expect(f.gw.server.concurrency.inFlight).toBe(0);
+    await settled(f.gw);
+    expect(await interceptions()).toBe(before);
+  });
+
+  test("a passthrough body over 32 MiB → 413 in the provider's shape, declared or chunked", async () => {
+    const forwarded = f.upstream.received.length;
+    const big = new Uint8Array(32 * 1024 * 1024 + 1).fill(0x20);
+    const declared = await fetch(`${f.openaiBase}/conversations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: big,
+    });
+    expect(declared.status).toBe(413);
+    expect((await declared.json()).error).toMatchObject({ type: "invalid_request_error" });
+    expect(declared.headers.get("x-should-retry")).toBe("false");
+    const chunked = await fetch(`${f.anthropicBase}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "x-api-key": key },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 33; i++) controller.enqueue(big.subarray(0, 1024 * 1024));
+          controller.close();
+        },
+      }),
+    });
+    expect(chunked.status).toBe(413);
+    expect(await chunked.json()).toMatchObject({ type: "error", error: { type: "request_too_large" } });
+    expect(f.upstream.received.length).toBe(forwarded);
+    expect(f.gw.server.concurrency.inFlight).toBe(0);
   });
 });

@@ -49,6 +49,10 @@ export const ERROR_KINDS = {
     openai: { type: "invalid_request_error", code: "request_too_large" },
     anthropic: "request_too_large",
   },
+  timeout: {
+    openai: { type: "invalid_request_error", code: "request_timeout" },
+    anthropic: "invalid_request_error",
+  },
   overloaded: {
     openai: { type: "server_error", code: "service_unavailable" },
     anthropic: "overloaded_error",
