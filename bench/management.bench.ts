@@ -6,7 +6,7 @@
  *   bun bench/management.bench.ts [--rows 1000000] [--runs 21] [--reuse]
  *
  * Uses the database `aibridge_mgmt_bench` on postgres://postgres@127.0.0.1:5432 (BENCH_PG_ADMIN_URL
- * overrides the server). It is dropped and refilled on every run unless --reuse finds it already filled.
+ * overrides the server, BENCH_MGMT_DATABASE the database name). It is dropped and refilled on every run unless --reuse finds it already filled.
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -19,7 +19,7 @@ import { findUser } from "../src/db/users.ts";
 import { silentLogger } from "../src/observability/logger.ts";
 import { startServer } from "../src/server.ts";
 
-const DATABASE = "aibridge_mgmt_bench";
+const DATABASE = process.env.BENCH_MGMT_DATABASE ?? "aibridge_mgmt_bench";
 const TARGET_MS = 50;
 const WARMUP_RUNS = 3;
 

@@ -187,6 +187,11 @@ describe.skipIf(!CHROMIUM)(
       await waitForText(page, "tr.row-details", "Summarise incident");
       await screenshot(page, "requests");
 
+      // No match: the empty state says so.
+      await page.goto(`${origin}/console/requests?model=no-such-model`, { waitUntil: "domcontentloaded" });
+      await waitForText(page, ".state-empty", "No requests match these filters");
+      expect(await fieldValue(page, 'input[name="model"]')).toBe("no-such-model");
+
       await page.click(".filters .field-actions button"); // Clear filters
       await waitForText(page, "[data-testid=total]", `of ${data.total} requests`);
       expect(search(page).has("provider")).toBe(false);
@@ -320,7 +325,7 @@ describe.skipIf(!CHROMIUM)(
       }
       expect(await textOf(page, "main h1")).toBe("API keys");
       expect(await page.$("table.users")).toBeNull();
-      await waitForText(page, 'section[aria-label="Your API keys"]', "Key name");
+      await waitForText(page, 'section[aria-label="Your API keys"]', "(this console)");
       await screenshot(page, "member-keys");
       // Nothing the member's browser received names another user.
       expect(member.apiBodies.length).toBeGreaterThan(3);

@@ -65,3 +65,8 @@ export function signOut(message: string | null = null): void {
 export function readsAll(me: Me | null): boolean {
   return me?.role === "owner" || me?.role === "auditor";
 }
+
+/** The id of the signed-in key (`{id}-{secret}`), to mark it in key lists. */
+export function storedKeyId(): string | null {
+  return storedKey()?.split("-")[0] ?? null;
+}

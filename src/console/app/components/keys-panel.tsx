@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { ApiError, sendJson } from "../api";
+import { storedKeyId } from "../auth";
 import type { ApiKey } from "../types";
 import { useApi } from "../use-api";
 import { Empty, ErrorState, Loading } from "./states";
@@ -128,7 +129,15 @@ export function KeysPanel({ user, label }: { user: string; label: string }) {
           <tbody>
             {result.data!.map((k) => (
               <tr key={k.id}>
-                <td>{k.name || <span class="muted">(unnamed)</span>}</td>
+                <td>
+                  {k.name || <span class="muted">(unnamed)</span>}
+                  {k.id === storedKeyId() ? (
+                    <span class="muted" title="Deleting it signs this console out">
+                      {" "}
+                      (this console)
+                    </span>
+                  ) : null}
+                </td>
                 <td>
                   <Time iso={k.created_at} />
                 </td>

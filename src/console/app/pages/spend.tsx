@@ -26,7 +26,7 @@ interface SpendView {
   groups: Record<Group, SpendRow[]>;
 }
 
-async function loadSpend(q: string, signal: AbortSignal): Promise<SpendView> {
+async function loadSpend(q: string, now: number, signal: AbortSignal): Promise<SpendView> {
   const get = (groupBy: string, query = q) =>
     getJson<Spend>(withQuery(SPEND, { group_by: groupBy, q: query }), signal);
   const [daily, models, users, clients] = await Promise.all([
@@ -43,7 +43,8 @@ async function loadSpend(q: string, signal: AbortSignal): Promise<SpendView> {
     })),
   );
   return {
-    days: daysBetween(daily.from, daily.to),
+    // Without an end in `q` the range runs to the end of the month: the chart stops at today.
+    days: daysBetween(daily.from, new Date(Math.min(Date.parse(daily.to), now + 1)).toISOString()),
     daily,
     perModel,
     groups: { user: users.rows, model: models.rows, client: clients.rows },
@@ -200,12 +201,12 @@ export function SpendPage({ me }: { me: Me }) {
   useEffect(() => {
     const controller = new AbortController();
     setState((s) => ({ view: s.view, loading: true }));
-    loadSpend(q, controller.signal).then(
+    loadSpend(q, now, controller.signal).then(
       (view) => !controller.signal.aborted && setState({ view, loading: false }),
       (error) => !controller.signal.aborted && setState({ error, loading: false }),
     );
     return () => controller.abort();
-  }, [q, attempt]);
+  }, [q, now, attempt]);
 
   const view = state.view;
   const series = useMemo(
