@@ -255,19 +255,24 @@ describe.skipIf(!CHROMIUM)(
       expect(await page.$$eval("details.thinking[open]", (d) => d.length)).toBe(0);
     });
 
-    test("Spend shows cost and tokens per day and the top lists, or says the API is not available", async () => {
+    test("Spend: cost and tokens per day by model, top users/models/clients, CSV export", async () => {
       const { page } = admin;
       await page.click('nav a[href="/console/spend"]');
-      await page.waitForSelector(".chart canvas, .state-error, .state-empty");
-      if (!(await hasEndpoint("/api/v2/aibridge/spend?group_by=day"))) {
-        await waitForText(page, ".state-error", "not available on this server");
-        await screenshot(page, "spend");
-        return;
-      }
       await page.waitForSelector(".chart canvas");
       await waitForText(page, "section[aria-label='Top users']", "alice");
-      await waitForText(page, "section[aria-label='Top models']", "gpt-4o");
+      await waitForText(page, "section[aria-label='Top models']", "claude-sonnet-4-5-20250929");
+      await waitForText(page, "section[aria-label='Top clients']", "Claude Code");
+      expect(await textOf(page, "[data-testid=total-cost]")).toMatch(/^\$\d+\.\d\d$/);
+      expect(await textOf(page, "[data-testid=total-cost]")).not.toBe("$0.00");
       await screenshot(page, "spend");
+      await page.click('.segmented button[aria-pressed="false"]'); // Tokens
+      await waitForText(page, "section[aria-label='Per day'] h2", "Tokens per day");
+      const exported = page.waitForResponse((r) => r.url().includes("/api/v2/aibridge/spend/export"));
+      await page.click("section[aria-label='Per day'] header > button:last-child");
+      const csv = await exported;
+      expect(csv.status()).toBe(200);
+      expect(csv.headers()["content-type"]).toStartWith("text/csv");
+      expect(new URL(csv.url()).searchParams.get("group_by")).toBe("day");
     });
 
     test("Users and keys: an owner creates a user, changes its role, creates a key shown once and deletes it", async () => {
@@ -306,6 +311,15 @@ describe.skipIf(!CHROMIUM)(
       await page.keyboard.press("Enter");
       await waitForText(page, 'section[aria-label="API keys of dave"]', "No API keys.");
       expect((await api(origin, "/api/v2/users/me", { key })).status).toBe(401);
+
+      // A monthly budget for dave, in dollars.
+      await page.click("tr.row-details [data-testid=budget] button");
+      await page.type("tr.row-details [data-testid=budget] input", "25.50");
+      await page.keyboard.press("Enter");
+      await waitForText(page, "tr.row-details [data-testid=budget]", "of $25.50 this month");
+      expect(
+        (await api(origin, "/api/v2/users/dave/budget", { key: data.admin.key })).json.monthly_limit_micros,
+      ).toBe(25_500_000);
     });
 
     test("a member sees only their own requests, sessions, spend and keys", async () => {
@@ -322,8 +336,16 @@ describe.skipIf(!CHROMIUM)(
         await page.waitForSelector("main table, main .state, main .card");
         await Bun.sleep(300);
         expect(await scrollsSideways(page)).toBe(false);
+        if (path === "/console/spend") {
+          // Their own budget and spend; no list of users.
+          await waitForText(page, "section[aria-label='Your budget'] [data-testid=budget]", "this month");
+          await waitForText(page, "section[aria-label='Top models']", "claude-sonnet-4-5-20250929");
+          expect(await page.$("section[aria-label='Top users']")).toBeNull();
+          expect(await textOf(page, "section[aria-label='Top models']")).not.toContain("gpt-4o");
+        }
       }
       expect(await textOf(page, "main h1")).toBe("API keys");
+      await waitForText(page, "[data-testid=budget]", "this month");
       expect(await page.$("table.users")).toBeNull();
       await waitForText(page, 'section[aria-label="Your API keys"]', "(this console)");
       await screenshot(page, "member-keys");

@@ -52,6 +52,12 @@ export function BarChart({
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
+    const valueAxis = {
+      type: "linear" as const,
+      stacked,
+      beginAtZero: true,
+      ticks: { callback: (value: number | string) => format(Number(value)) },
+    };
     const config: ChartConfiguration<"bar"> = {
       type: "bar",
       data: {
@@ -61,6 +67,7 @@ export function BarChart({
           data: s.values,
           backgroundColor: PALETTE[i % PALETTE.length],
           borderWidth: 0,
+          maxBarThickness: 48,
         })),
       },
       options: {
@@ -68,14 +75,10 @@ export function BarChart({
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        scales: {
-          x: { stacked, ticks: horizontal ? { callback: (v) => format(Number(v)) } : undefined },
-          y: {
-            stacked,
-            beginAtZero: true,
-            ticks: horizontal ? undefined : { callback: (v) => format(Number(v)) },
-          },
-        },
+        // The category axis keeps Chart.js's own ticks (the labels); the value axis formats its numbers.
+        scales: horizontal
+          ? { x: valueAxis, y: { type: "category", stacked } }
+          : { x: { type: "category", stacked }, y: valueAxis },
         plugins: {
           legend: { display: series.length > 1, position: "bottom" },
           tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${format(Number(item.raw))}` } },
