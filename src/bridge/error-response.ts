@@ -1,5 +1,4 @@
-import type { Flight } from "./flight";
-import { ERROR_KINDS } from "./providers/types";
+import { ERROR_KINDS, type Provider } from "./providers/types";
 
 // Gateway-made answers a retry cannot change: official SDKs and Claude Code stop at once (SPEC §13).
 const FINAL_STATUSES = new Set([400, 401, 403, 404, 405, 413, 501]);
@@ -18,18 +17,17 @@ export function setRetryHints(status: number, headers: Headers): void {
   }
 }
 
-/** A gateway-made data-plane error in the provider's shape, carrying the flight's extra headers. */
+/** A gateway-made data-plane error in the provider's shape (SPEC §4.2); `{message}` without a provider. */
 export function providerError(
-  flight: Flight,
+  provider: Provider | undefined,
   status: number,
   kind: keyof typeof ERROR_KINDS,
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  const body = flight.provider ? flight.provider.errorBody(kind, message) : { message };
-  const out = new Headers(flight.responseHeaders);
+  const body = provider ? provider.errorBody(kind, message) : { message };
+  const out = new Headers(headers);
   out.set("content-type", "application/json");
-  for (const [name, value] of Object.entries(headers)) out.set(name, value);
   setRetryHints(status, out);
   return new Response(JSON.stringify(body), { status, headers: out });
 }

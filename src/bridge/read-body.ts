@@ -1,6 +1,3 @@
-import { providerError } from "./error-response";
-import type { Flight } from "./flight";
-
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** A request body that sends no byte for this long is given up on (SPEC §13). */
 export const BODY_IDLE_TIMEOUT_MS = 30_000;
@@ -51,25 +48,4 @@ export async function readBody(request: Request, limits: BodyLimits = BODY_LIMIT
     clearTimeout(timer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-}
-
-/** The body, or the provider-shaped answer to a body that is too large (413), stalled (408) or broken (400). */
-export async function readBodyOrRefuse(
-  flight: Flight,
-  request: Request,
-  limits: BodyLimits,
-): Promise<Uint8Array | Response> {
-  try {
-    return await readBody(request, limits);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      const mib = Math.floor(limits.maxBytes / (1024 * 1024));
-      return providerError(flight, 413, "tooLarge", `Request body is larger than ${mib} MiB.`);
-    }
-    if (error instanceof BodyIdleError) {
-      const seconds = limits.idleTimeoutMs / 1000;
-      return providerError(flight, 408, "timeout", `No byte of the request body arrived for ${seconds} s.`);
-    }
-    return providerError(flight, 400, "invalidRequest", "Could not read the request body.");
-  }
 }

@@ -1,14 +1,11 @@
 import { describe, expect, test } from "bun:test";
 
-import { Flight } from "../../src/bridge/flight";
 import { anthropicProvider } from "../../src/bridge/providers/anthropic";
-import {
-  BODY_LIMITS,
-  BodyIdleError,
-  BodyTooLargeError,
-  readBody,
-  readBodyOrRefuse,
-} from "../../src/bridge/read-body";
+import { BODY_LIMITS, BodyIdleError, BodyTooLargeError, readBody } from "../../src/bridge/read-body";
+import { dataPlaneErrorResponse } from "../../src/dataplane/errors";
+import { Flight } from "../../src/dataplane/flight";
+import { readBodyOrThrow } from "../../src/dataplane/request-body";
+import { silentLogger } from "../../src/observability/logger";
 
 const encoder = new TextEncoder();
 
@@ -57,6 +54,9 @@ describe("readBody (SPEC §13)", () => {
     const flight = new Flight();
     flight.provider = anthropicProvider({ baseUrl: "http://up/", key: "" });
     const limits = { maxBytes: 4, idleTimeoutMs: 20 };
+    /** The answer the chain's onError step gives to the refusal. */
+    const readBodyOrRefuse = (_flight: Flight, request: Request, l: typeof limits) =>
+      readBodyOrThrow(request, l).catch((error) => dataPlaneErrorResponse(flight, error, silentLogger));
     const tooLarge = (await readBodyOrRefuse(flight, streamed(["12345"]), limits)) as Response;
     expect(tooLarge.status).toBe(413);
     expect((await tooLarge.json()).error.type).toBe("request_too_large");

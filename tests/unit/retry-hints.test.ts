@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 
 import { providerError, setRetryHints } from "../../src/bridge/error-response";
-import { Flight } from "../../src/bridge/flight";
 import { anthropicProvider } from "../../src/bridge/providers/anthropic";
+import { Flight } from "../../src/dataplane/flight";
+import { addResponseHeaders } from "../../src/dataplane/response-headers";
 
 const hints = (status: number, given: Record<string, string> = {}) => {
   const headers = new Headers(given);
@@ -21,14 +22,15 @@ describe("retry hints (SPEC §13)", () => {
   test.each([200, 408, 500, 502])("%p → no hint: a retry may well succeed", (status) => {
     expect(hints(status)).toEqual({ shouldRetry: null, retryAfter: null });
   });
-  test("providerError applies them, keeping the flight's own headers", () => {
+  test("providerError applies them; the response-headers step keeps the flight's own headers", () => {
     const flight = new Flight();
     flight.provider = anthropicProvider({ baseUrl: "http://up/", key: "" });
     flight.responseHeaders.set("x-ratelimit-limit", "5");
-    const res = providerError(flight, 401, "authentication", "no");
+    const res = providerError(flight.provider, 401, "authentication", "no");
+    addResponseHeaders(flight, res);
     expect(res.headers.get("x-should-retry")).toBe("false");
     expect(res.headers.get("x-ratelimit-limit")).toBe("5");
-    const busy = providerError(flight, 503, "overloaded", "busy", { "retry-after": "3" });
+    const busy = providerError(flight.provider, 503, "overloaded", "busy", { "retry-after": "3" });
     expect(busy.headers.get("retry-after")).toBe("3");
   });
 });

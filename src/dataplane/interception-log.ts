@@ -1,9 +1,9 @@
+import type { Thought, TokenUsage, ToolCall } from "../bridge/intercept/types";
+import type { Failure } from "../bridge/interception-failure";
+import { type InterceptionMetricSet, InterceptionMetrics } from "../bridge/interception-metrics";
 import type { Logger } from "../observability/logger";
 import type { Recorder } from "../recorder/recorder";
 import type { Flight } from "./flight";
-import type { Thought, TokenUsage, ToolCall } from "./intercept/types";
-import type { Failure } from "./interception-failure";
-import { type InterceptionMetricSet, InterceptionMetrics } from "./interception-metrics";
 
 export interface InterceptionOutcome {
   /** The HTTP status relayed to the client (499 when the client left before any answer). */

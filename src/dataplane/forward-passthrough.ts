@@ -1,9 +1,10 @@
+import { clientResponseHeaders } from "../bridge/headers";
+import type { BodyLimits } from "../bridge/read-body";
+import { relayBody } from "../bridge/relay";
 import type { Metrics } from "../observability/metrics";
 import type { Flight } from "./flight";
-import { clientResponseHeaders } from "./headers";
-import { type BodyLimits, readBodyOrRefuse } from "./read-body";
-import { relayBody } from "./relay";
-import { callUpstream, serverTiming } from "./upstream";
+import { readBodyOrThrow } from "./request-body";
+import { callUpstream } from "./upstream";
 
 /** Passthrough routes: forwarded with the same credential rules, relayed as they come, not recorded. */
 export function forwardPassthrough(deps: {
@@ -11,30 +12,29 @@ export function forwardPassthrough(deps: {
   sendActorHeaders: boolean;
   bodyLimits: BodyLimits;
 }) {
-  return async (flight: Flight, request: Request): Promise<Response> => {
+  /** `onEnd` ends the request once a relayed body has ended. */
+  return async (flight: Flight, request: Request, onEnd: () => void): Promise<Response> => {
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody ? await readBodyOrRefuse(flight, request, deps.bodyLimits) : null;
-    if (body instanceof Response) return body;
+    const body = hasBody ? await readBodyOrThrow(request, deps.bodyLimits) : null;
     const result = await callUpstream(flight, request, body, { sendActorHeaders: deps.sendActorHeaders });
     deps.metrics.passthroughTotal.inc({
       provider: flight.provider!.name,
       status: result.ok ? String(result.call.response.status) : "502",
     });
     if (!result.ok) return result.response;
-    const { response: upstream, abort, upstreamMs } = result.call;
+    const { response: upstream, abort } = result.call;
     const headers = clientResponseHeaders(upstream.headers);
-    flight.responseHeaders.forEach((value, name) => {
-      headers.set(name, value);
-    });
-    headers.set("server-timing", serverTiming(flight, upstreamMs));
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
     const relayed = relayBody(upstream.body, {
       onEnd(outcome) {
-        if (outcome.kind === "cancelled") abort.abort();
-        flight.releaseSlot();
+        try {
+          if (outcome.kind === "cancelled") abort.abort();
+        } finally {
+          onEnd();
+        }
       },
     });
-    flight.slotHandedToBody = true;
+    flight.bodyOwnsEnd = true;
     return new Response(relayed, { status: upstream.status, statusText: upstream.statusText, headers });
   };
 }

@@ -1,9 +1,7 @@
-import type { Logger } from "../observability/logger";
-import { isFailureStatus } from "./circuit-breaker";
-import { providerError } from "./error-response";
-import type { Flight } from "./flight";
-import { clientResponseHeaders } from "./headers";
-import type { ResponseObserver } from "./intercept/types";
+import { isFailureStatus } from "../bridge/circuit-breaker";
+import { providerError } from "../bridge/error-response";
+import { clientResponseHeaders } from "../bridge/headers";
+import type { ResponseObserver } from "../bridge/intercept/types";
 import {
   CLIENT_DISCONNECTED,
   connectionFailure,
@@ -11,11 +9,14 @@ import {
   STREAM_FAILED,
   STREAM_OVERLOADED,
   upstreamFailure,
-} from "./interception-failure";
+} from "../bridge/interception-failure";
+import { relayBody } from "../bridge/relay";
+import { SseParser } from "../bridge/sse";
+import type { Logger } from "../observability/logger";
+import type { Flight } from "./flight";
 import type { InterceptionLog } from "./interception-log";
-import { relayBody } from "./relay";
-import { SseParser } from "./sse";
-import { callUpstream, serverTiming } from "./upstream";
+import { endFlight } from "./lifecycle";
+import { callUpstream } from "./upstream";
 
 // A non-streaming answer that declares more is relayed as a stream, unparsed. One that declares no
 // length is read whole: it comes from a configured provider, not from a client.
@@ -31,6 +32,7 @@ const decoder = new TextDecoder();
  * parsed copy feeds the recorder (SPEC §8.1). SSE streams are relayed event by event as they
  * arrive. A non-streaming answer is one JSON document the client can only use whole: it is read
  * whole (natively, far cheaper than a JS stream per chunk), parsed, and sent in one piece.
+ * Run inside `owned` (lifecycle.ts): whatever this throws, the interception is still ended.
  */
 export function forwardIntercepted(deps: {
   interceptions: InterceptionLog;
@@ -44,10 +46,9 @@ export function forwardIntercepted(deps: {
     try {
       await interceptions.start(flight, request.headers.get("user-agent") ?? "");
     } catch (error) {
-      flight.breakerPermit?.done(false);
       logger.error("could not record an interception; request refused", { error });
       return providerError(
-        flight,
+        flight.provider,
         503,
         "overloaded",
         "AI Bridge cannot record requests right now; try again shortly.",
@@ -68,7 +69,7 @@ export function forwardIntercepted(deps: {
       });
       return result.response;
     }
-    const { response: upstream, abort, upstreamMs } = result.call;
+    const { response: upstream, abort } = result.call;
     const observer = route.interceptor.observe();
     // An error answer's body, when it was read whole: its message is recorded.
     let errorBody: string | null = null;
@@ -91,10 +92,6 @@ export function forwardIntercepted(deps: {
     };
 
     const headers = clientResponseHeaders(upstream.headers);
-    flight.responseHeaders.forEach((value, name) => {
-      headers.set(name, value);
-    });
-    headers.set("server-timing", serverTiming(flight, upstreamMs));
     const init = { status: upstream.status, statusText: upstream.statusText, headers };
     if (!upstream.body) {
       finish();
@@ -110,7 +107,7 @@ export function forwardIntercepted(deps: {
       } catch {
         const cancelled = request.signal.aborted;
         finish(cancelled ? "client disconnected" : "upstream", cancelled ? 499 : 502);
-        return providerError(flight, 502, "api", "The upstream failed while sending its answer.");
+        return providerError(flight.provider, 502, "api", "The upstream failed while sending its answer.");
       }
       if (upstream.ok && whole.byteLength <= MAX_JSON_COPY_BYTES) observeJson(observer, whole);
       if (!upstream.ok && whole.byteLength <= MAX_ERROR_BODY_BYTES) errorBody = decoder.decode(whole);
@@ -122,19 +119,22 @@ export function forwardIntercepted(deps: {
     const relayed = relayBody(upstream.body, {
       onChunk: parser ? (chunk) => parser.push(chunk) : undefined,
       onEnd(outcome) {
-        if (outcome.kind === "cancelled") abort.abort();
-        parser?.end();
-        finish(
-          outcome.kind === "complete"
-            ? undefined
-            : outcome.kind === "error"
-              ? "upstream"
-              : "client disconnected",
-        );
-        flight.releaseSlot();
+        try {
+          if (outcome.kind === "cancelled") abort.abort();
+          parser?.end();
+          finish(
+            outcome.kind === "complete"
+              ? undefined
+              : outcome.kind === "error"
+                ? "upstream"
+                : "client disconnected",
+          );
+        } finally {
+          endFlight(flight, interceptions, { status: upstream.status, error: "internal error" });
+        }
       },
     });
-    flight.slotHandedToBody = true;
+    flight.bodyOwnsEnd = true;
     return new Response(relayed, init);
   };
 }

@@ -1,12 +1,11 @@
-import { providerError } from "./error-response";
+import { providerError } from "../bridge/error-response";
+import { upstreamHeaders } from "../bridge/headers";
 import type { Flight } from "./flight";
-import { upstreamHeaders } from "./headers";
 
 export interface UpstreamCall {
   response: Response;
   /** Aborts the upstream request (the client went away). */
   abort: AbortController;
-  upstreamMs: number;
 }
 
 export type UpstreamResult =
@@ -45,21 +44,17 @@ export async function callUpstream(
       // LLM calls can legitimately take many minutes; the client decides when to give up.
       timeout: false,
     });
-    return { ok: true, call: { response, abort, upstreamMs: performance.now() - started } };
+    flight.upstreamMs = performance.now() - started;
+    return { ok: true, call: { response, abort } };
   } catch (error) {
     const cancelled = request.signal.aborted;
     const message = error instanceof Error ? error.message : String(error);
     const response = providerError(
-      flight,
+      provider,
       502,
       "api",
       `AI Bridge could not reach the ${provider.name} API: ${message}`,
     );
     return { ok: false, response, cancelled, error: message };
   }
-}
-
-export function serverTiming(flight: Flight, upstreamMs: number): string {
-  const gatewayMs = Math.max(0, performance.now() - flight.startedPerf - upstreamMs);
-  return `gateway;dur=${gatewayMs.toFixed(2)}, upstream;dur=${upstreamMs.toFixed(2)}`;
 }
