@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 
+import { type CpuGroup, cpuSince, fixedPids, snapshot } from "./cpu.ts";
 import type { FixedRateResult } from "./load/fixed-rate.ts";
 import type { OpenStreamsDone, OpenStreamsOpened } from "./load/open-streams.ts";
 import type { RequestSpec } from "./load/request-spec.ts";
@@ -17,6 +18,7 @@ import { requestBody, type Shape } from "./workloads.ts";
 export interface MeasureOptions {
   repoRoot: string;
   mockUrl: string;
+  mockPid: number;
   rate: number;
   fixedRateS: number;
   saturationS: number;
@@ -44,9 +46,19 @@ export interface StreamsResult {
   hwmKb: number;
 }
 
+/** CPU microseconds per answered request during the measured saturation run, per process group. */
+export interface CpuPerRequest {
+  /** The process under test (the mock itself for `direct`). */
+  targetUs: number;
+  /** PostgreSQL's processes for this scenario's database; absent without PostgreSQL. */
+  databaseUs?: number;
+  mockUs: number;
+}
+
 export interface ProviderResult {
   ttfb: TtfbResult;
   saturation: WrkResult;
+  cpu?: CpuPerRequest;
   fixedRate?: FixedRateResult;
   streams?: StreamsResult;
 }
@@ -112,10 +124,29 @@ function fixedRate(options: MeasureOptions, spec: RequestSpec): Promise<FixedRat
   ]);
 }
 
-async function saturation(options: MeasureOptions, spec: RequestSpec, seconds: number): Promise<WrkResult> {
+async function saturation(
+  options: MeasureOptions,
+  spec: RequestSpec,
+  seconds: number,
+  running: RunningScenario,
+): Promise<{ result: WrkResult; cpu: CpuPerRequest }> {
   const wrk = { connections: options.connections, threads: options.wrkThreads };
   await runWrk(spec, { ...wrk, durationS: 2 });
-  return runWrk(spec, { ...wrk, durationS: seconds });
+  const groups: Record<keyof CpuPerRequest, CpuGroup | undefined> = {
+    targetUs: fixedPids(running.pid),
+    databaseUs: running.database,
+    mockUs: fixedPids(options.mockPid),
+  };
+  const before = new Map<string, Awaited<ReturnType<typeof snapshot>>>();
+  for (const [name, group] of Object.entries(groups)) if (group) before.set(name, await snapshot(group));
+  const result = await runWrk(spec, { ...wrk, durationS: seconds });
+  const cpu: Partial<CpuPerRequest> = {};
+  for (const [name, group] of Object.entries(groups)) {
+    if (!group) continue;
+    const used = await cpuSince(group, before.get(name)!);
+    cpu[name as keyof CpuPerRequest] = result.requests > 0 ? used / result.requests : 0;
+  }
+  return { result, cpu: cpu as CpuPerRequest };
 }
 
 async function mockControl(mockUrl: string, path: string): Promise<Record<string, number>> {
@@ -213,15 +244,19 @@ export async function measure(running: RunningScenario, options: MeasureOptions)
     options,
     specFor(running, "openai", "load", "json"),
     options.saturationS,
+    running,
   );
   let anthropic: ProviderResult | undefined;
   if (anthropicTtfb) {
     log("  saturation (Anthropic)…");
     const seconds = Math.max(1, Math.round(options.saturationS / 2));
-    anthropic = {
-      ttfb: anthropicTtfb,
-      saturation: await saturation(options, specFor(running, "anthropic", "load", "json"), seconds),
-    };
+    const measured = await saturation(
+      options,
+      specFor(running, "anthropic", "load", "json"),
+      seconds,
+      running,
+    );
+    anthropic = { ttfb: anthropicTtfb, saturation: measured.result, cpu: measured.cpu };
   }
 
   const countedPhases = [openaiTtfb.ok, openaiFixed.ok, streams.ok, anthropicTtfb?.ok ?? 0];
@@ -232,7 +267,13 @@ export async function measure(running: RunningScenario, options: MeasureOptions)
     streams.failed +
     (anthropicTtfb?.failed ?? 0);
   return {
-    openai: { ttfb: openaiTtfb, saturation: openaiSaturation, fixedRate: openaiFixed, streams },
+    openai: {
+      ttfb: openaiTtfb,
+      saturation: openaiSaturation.result,
+      cpu: openaiSaturation.cpu,
+      fixedRate: openaiFixed,
+      streams,
+    },
     ...(anthropic ? { anthropic } : {}),
     counted200: countedPhases.reduce((a, b) => a + b, 0),
     countedFailures,

@@ -4,12 +4,12 @@
  */
 import type { WrkResult } from "./load/wrk.ts";
 import type { Measurements } from "./measure.ts";
-import type { RecordCounts } from "./scenarios/types.ts";
+import type { RecordCounts, ScenarioTargets } from "./scenarios/types.ts";
 
 export interface ScenarioResult {
   id: string;
   label: string;
-  targets?: { minShareOfBareProxy: number };
+  targets?: ScenarioTargets;
   measurements?: Measurements;
   records?: RecordCounts;
   error?: string;
@@ -32,6 +32,7 @@ const ms = (us: number): string => (us / 1000).toFixed(2);
 const signedMs = (us: number): string => `${us >= 0 ? "+" : ""}${ms(us)}`;
 const mb = (kb: number): string => (kb / 1024).toFixed(0);
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+const us = (n: number): string => n.toFixed(0);
 
 /** Requests/s, flagged when some answers were errors (they would flatter the number). */
 function rpsCell(result: WrkResult): string {
@@ -76,6 +77,33 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
         `req/s ≥ ${share * 100} % of the bare proxy`,
         `${(ratio * 100).toFixed(0)} %${clean ? "" : `, ${saturation.non2xx} non-2xx, ${saturation.socketErrors} socket errors`}`,
         clean && ratio >= share,
+      );
+    }
+    const cpu = m.openai.cpu;
+    const bareCpu = bare?.openai.cpu;
+    const { maxCpuOfBareProxy, maxDatabaseCpuUs, maxCpuOverScenario } = result.targets;
+    if (cpu && bareCpu && maxCpuOfBareProxy !== undefined) {
+      add(
+        `gateway CPU per request ≤ ${maxCpuOfBareProxy} × the bare proxy's`,
+        `${us(cpu.targetUs)} vs ${us(bareCpu.targetUs)} µs (× ${(cpu.targetUs / bareCpu.targetUs).toFixed(2)})`,
+        cpu.targetUs <= maxCpuOfBareProxy * bareCpu.targetUs,
+      );
+    }
+    if (cpu?.databaseUs !== undefined && maxDatabaseCpuUs !== undefined) {
+      add(
+        `PostgreSQL CPU per request ≤ ${maxDatabaseCpuUs} µs`,
+        `${us(cpu.databaseUs)} µs`,
+        cpu.databaseUs <= maxDatabaseCpuUs,
+      );
+    }
+    const reference = maxCpuOverScenario && results.find((r) => r.id === maxCpuOverScenario.id);
+    const referenceCpu = reference?.measurements?.openai.cpu;
+    if (cpu && maxCpuOverScenario && reference && referenceCpu) {
+      const extra = cpu.targetUs / referenceCpu.targetUs - 1;
+      add(
+        `gateway CPU per request ≤ +${maxCpuOverScenario.share * 100} % over the ${reference.label}`,
+        `${us(cpu.targetUs)} vs ${us(referenceCpu.targetUs)} µs (${extra >= 0 ? "+" : ""}${(extra * 100).toFixed(1)} %)`,
+        extra <= maxCpuOverScenario.share,
       );
     }
     if (direct && m.openai.fixedRate && direct.openai.fixedRate) {
@@ -194,6 +222,44 @@ export function anthropicTable(results: ScenarioResult[]): string | null {
         rpsCell(a.saturation),
         `${ms(a.ttfb.medianUs)} ms`,
         result.id === "direct" || !direct ? "—" : `${signedMs(a.ttfb.medianUs - direct.ttfb.medianUs)} ms`,
+      ]),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Where the CPU of one request goes, per process, at saturation (OpenAI and Anthropic). */
+export function cpuTable(results: ScenarioResult[]): string | null {
+  const measured = results.filter((r) => r.measurements?.openai.cpu);
+  if (measured.length === 0) return null;
+  const lines = [
+    row([
+      "scenario",
+      "req/s",
+      "proxy process µs/req",
+      "PostgreSQL µs/req",
+      "mock µs/req",
+      "sum µs/req",
+      "Anthropic: proxy / PostgreSQL / mock µs/req",
+    ]),
+    row(Array(7).fill("---")),
+  ];
+  for (const result of measured) {
+    const m = result.measurements!;
+    const cpu = m.openai.cpu!;
+    const direct = result.id === "direct";
+    const a = m.anthropic?.cpu;
+    lines.push(
+      row([
+        result.label,
+        rpsCell(m.openai.saturation),
+        direct ? "—" : us(cpu.targetUs),
+        cpu.databaseUs === undefined ? "—" : us(cpu.databaseUs),
+        us(cpu.mockUs),
+        us((direct ? 0 : cpu.targetUs) + (cpu.databaseUs ?? 0) + cpu.mockUs),
+        a
+          ? `${direct ? "—" : us(a.targetUs)} / ${a.databaseUs === undefined ? "—" : us(a.databaseUs)} / ${us(a.mockUs)}`
+          : "",
       ]),
     );
   }

@@ -4,7 +4,7 @@
  * gateway. Prints the comparison and the issue's targets as met / not met, writes
  * bench/results/<time>.json (and latest.json), and with --update-readme the table in bench/README.md.
  *
- *   bun run bench [--only direct,bare,aibridge-postgres,aibridge-pglite,portkey] [--update-readme]
+ *   bun run bench [--only direct,bare,aibridge-plain,aibridge-postgres,aibridge-pglite,portkey] [--update-readme]
  *                 [--quick] [--latency-ms 0] [--rate 500] [--fixed-rate-s 10] [--saturation-s 10]
  *                 [--connections 64] [--threads 2] [--ttfb-count 200] [--streams 1000] [--no-anthropic]
  *                 [--rounds 1]   (each scenario that many times, interleaved; medians reported)
@@ -25,7 +25,14 @@ import {
   stopAll,
   stopAllOnExit,
 } from "./processes.ts";
-import { anthropicTable, checkTargets, openaiTable, type ScenarioResult, targetsTable } from "./report.ts";
+import {
+  anthropicTable,
+  checkTargets,
+  cpuTable,
+  openaiTable,
+  type ScenarioResult,
+  targetsTable,
+} from "./report.ts";
 import { combineRounds } from "./rounds.ts";
 import { aibridgeScenario } from "./scenarios/aibridge.ts";
 import { bareProxyScenario } from "./scenarios/bare-proxy.ts";
@@ -35,7 +42,7 @@ import type { RunningScenario, Scenario } from "./scenarios/types.ts";
 
 const repoRoot = resolve(import.meta.dir, "..");
 const benchDir = join(repoRoot, "bench");
-const SCENARIO_IDS = ["direct", "bare", "aibridge-postgres", "aibridge-pglite", "portkey"];
+const SCENARIO_IDS = ["direct", "bare", "aibridge-plain", "aibridge-postgres", "aibridge-pglite", "portkey"];
 const README_START = "<!-- bench:results:start -->";
 const README_END = "<!-- bench:results:end -->";
 
@@ -141,7 +148,7 @@ async function main(): Promise<number> {
     throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIO_IDS.join(", ")}`);
   const wanted = (id: string): boolean => !only || only.includes(id);
   const quick = values.quick;
-  const options: Omit<MeasureOptions, "mockUrl"> = {
+  const options: Omit<MeasureOptions, "mockUrl" | "mockPid"> = {
     repoRoot,
     rate: num("rate", values.rate, 500),
     fixedRateS: num("fixed-rate-s", values["fixed-rate-s"], quick ? 3 : 10),
@@ -184,6 +191,7 @@ async function main(): Promise<number> {
   const scenarios: Scenario[] = [
     directScenario(mock.pid),
     bareProxyScenario(),
+    aibridgeScenario("postgres", "plain"),
     aibridgeScenario("postgres"),
     aibridgeScenario("pglite"),
     portkeyScenario(),
@@ -199,7 +207,7 @@ async function main(): Promise<number> {
         await runScenario(
           scenario,
           { repoRoot, mockUrl, logDir, cpuProf: values["cpu-prof"] },
-          { ...options, mockUrl },
+          { ...options, mockUrl, mockPid: mock.pid },
         ),
       );
     }
@@ -209,6 +217,7 @@ async function main(): Promise<number> {
 
   const checks = checkTargets(results);
   const anthropic = anthropicTable(results);
+  const cpu = cpuTable(results);
   const conditions = `Mock upstream latency ${latencyMs} ms; saturation: wrk, ${options.connections} connections, ${options.wrkThreads} threads, ${options.saturationS} s; latency: open-loop ${options.rate} req/s for ${options.fixedRateS} s; TTFB: median of ${options.ttfbCount} sequential streams; memory: ${options.streams} streams held open.${rounds > 1 ? ` Every figure is the median of ${rounds} rounds (scenarios interleaved); records and answers are summed over them.` : ""}`;
   const section = [
     `Measured ${machine.date.slice(0, 16).replace("T", " ")} UTC on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB (load average ${machine.loadAverage} at start, ${loadavg()[0]?.toFixed(2)} at the end).`,
@@ -221,6 +230,14 @@ async function main(): Promise<number> {
     "",
     openaiTable(results),
     ...(anthropic ? ["", "Anthropic messages:", "", anthropic] : []),
+    ...(cpu
+      ? [
+          "",
+          "CPU per request at saturation, from the kernel's accounting (/proc/<pid>/stat utime + stime over the measured wrk run, divided by the requests answered; PostgreSQL = the bench database's backends plus the WAL writer, background writer and checkpointer):",
+          "",
+          cpu,
+        ]
+      : []),
     "",
     "Targets:",
     "",

@@ -1,4 +1,4 @@
-import { type App, createApp } from "./app";
+import { type App, type AppDeps, createApp } from "./app";
 import { IdentityResolver } from "./auth/identity";
 import { issueApiKey } from "./auth/issue-key";
 import { TtlCache } from "./auth/pool";
@@ -51,6 +51,8 @@ export interface ServerOptions {
   now?: () => number;
   /** Longest wait for the next byte of a request body (default 30 s; tests shorten it). */
   bodyIdleTimeoutMs?: number;
+  /** Builds the HTTP surface; the benchmark swaps in its plain-call reference data plane here. */
+  createApp?: (deps: AppDeps) => App;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 0.5, open: 1 };
@@ -144,7 +146,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         )
       : null;
 
-    const app = createApp({
+    const app = (options.createApp ?? createApp)({
       db: database.db,
       logger,
       metrics,

@@ -8,8 +8,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { postgresProcesses } from "../cpu.ts";
 import { freePort, runToCompletion, startService } from "../processes.ts";
-import { countPgliteRecords, countPostgresRecords, recreatePostgresDatabase } from "./aibridge-db.ts";
+import {
+  adminUrl,
+  BENCH_DATABASE,
+  countPgliteRecords,
+  countPostgresRecords,
+  recreatePostgresDatabase,
+} from "./aibridge-db.ts";
 import {
   ANTHROPIC_VERSION,
   type BenchContext,
@@ -17,6 +24,7 @@ import {
   type Purpose,
   type RunningScenario,
   type Scenario,
+  type ScenarioTargets,
   type Target,
   UPSTREAM_ANTHROPIC_KEY,
   UPSTREAM_OPENAI_KEY,
@@ -36,15 +44,34 @@ function lastLine(text: string): string {
   return text.trim().split("\n").at(-1)?.trim() ?? "";
 }
 
-export function aibridgeScenario(engine: Engine): Scenario {
+/** The data plane as SPEC §17 builds it (Elysia's lifecycle), or the bench's plain-call reference. */
+export type Chain = "lifecycle" | "plain";
+
+const ENTRY: Record<Chain, string> = { lifecycle: "src/main.ts", plain: "bench/plain-chain/main.ts" };
+
+export const PLAIN_SCENARIO_ID = "aibridge-plain";
+
+const TARGETS: Record<Engine, ScenarioTargets> = {
+  postgres: {
+    minShareOfBareProxy: 0.45,
+    maxCpuOfBareProxy: 2,
+    maxDatabaseCpuUs: 40,
+    maxCpuOverScenario: { id: PLAIN_SCENARIO_ID, share: 0.05 },
+  },
+  pglite: { minShareOfBareProxy: 0.25 },
+};
+
+export function aibridgeScenario(engine: Engine, chain: Chain = "lifecycle"): Scenario {
+  const name = engine === "postgres" ? "PostgreSQL" : "PGlite";
   return {
-    id: `aibridge-${engine}`,
-    label: `aibridge (${engine === "postgres" ? "PostgreSQL" : "PGlite"})`,
-    targets: { minShareOfBareProxy: engine === "postgres" ? 0.6 : 0.3 },
+    id: chain === "plain" ? PLAIN_SCENARIO_ID : `aibridge-${engine}`,
+    label: chain === "plain" ? `aibridge, plain-call chain (${name})` : `aibridge (${name})`,
+    // The plain-call chain is only the reference the lifecycle chain is compared with.
+    ...(chain === "lifecycle" ? { targets: TARGETS[engine] } : {}),
     async start(context) {
       const dataDir = mkdtempSync(join(tmpdir(), `aibridge-bench-${engine}-`));
       try {
-        return await launch(engine, context, dataDir);
+        return await launch(engine, chain, context, dataDir);
       } catch (error) {
         rmSync(dataDir, { recursive: true, force: true });
         throw error;
@@ -55,11 +82,13 @@ export function aibridgeScenario(engine: Engine): Scenario {
 
 async function launch(
   engine: Engine,
+  chain: Chain,
   { repoRoot, mockUrl, logDir, cpuProf }: BenchContext,
   dataDir: string,
 ): Promise<RunningScenario> {
   const postgresUrl = engine === "postgres" ? await recreatePostgresDatabase() : "";
   const main = [process.execPath, join(repoRoot, "src/main.ts")];
+  const server = [process.execPath, join(repoRoot, ENTRY[chain])];
   const database = [`--postgres-url=${postgresUrl}`, `--data-dir=${dataDir}`, "--log-format=json"];
   const cli = (args: string[]): Promise<string> =>
     runToCompletion([...main, ...args, ...database], { cwd: repoRoot });
@@ -75,12 +104,12 @@ async function launch(
   const service = await startService({
     name: `aibridge-${engine}`,
     // Profiling: bun's own flags would be lost when aibridge re-executes itself to lift the fetch
-    // limit, so the limit is lifted here instead.
-    ...(cpuProf ? { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" } } : {}),
+    // limit, so the limit is lifted here instead (the plain-call entry never lifts it itself).
+    ...(cpuProf || chain === "plain" ? { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" } } : {}),
     cmd: [
       ...(cpuProf
-        ? [process.execPath, "--cpu-prof", `--cpu-prof-dir=${logDir}`, join(repoRoot, "src/main.ts")]
-        : main),
+        ? [process.execPath, "--cpu-prof", `--cpu-prof-dir=${logDir}`, join(repoRoot, ENTRY[chain])]
+        : server),
       "server",
       "--http-address",
       `127.0.0.1:${port}`,
@@ -122,6 +151,7 @@ async function launch(
 
   return {
     pid: service.pid,
+    ...(engine === "postgres" ? { database: postgresProcesses(adminUrl(), BENCH_DATABASE) } : {}),
     target,
     stop: () => service.stop(30_000),
     records: async () => {

@@ -1,4 +1,5 @@
 /** What every benchmark scenario provides to the runner. */
+import type { CpuGroup } from "../cpu.ts";
 
 export type Provider = "openai" | "anthropic";
 
@@ -37,6 +38,8 @@ export interface RunningScenario {
   pid: number;
   /** null when the scenario does not serve that provider. */
   target(provider: Provider, purpose: Purpose): Target | null;
+  /** The database processes serving this scenario, for its CPU per request (PostgreSQL only). */
+  database?: CpuGroup;
   /** Stops the processes the scenario started (not the mock). */
   stop(): Promise<void>;
   /** After `stop`: what the gateway recorded; absent for scenarios that record nothing. */
@@ -47,7 +50,7 @@ export interface Scenario {
   id: string;
   label: string;
   /** Compared with the targets of the issue (aibridge scenarios only). */
-  targets?: { minShareOfBareProxy: number };
+  targets?: ScenarioTargets;
   start(context: BenchContext): Promise<RunningScenario>;
 }
 
@@ -70,3 +73,13 @@ export const PROVIDER_PATHS: Record<Provider, string> = {
   openai: "/v1/chat/completions",
   anthropic: "/v1/messages",
 };
+
+export interface ScenarioTargets {
+  minShareOfBareProxy: number;
+  /** The gateway process's CPU per request at most this many times the bare proxy's. */
+  maxCpuOfBareProxy?: number;
+  /** PostgreSQL's CPU per request (all its processes), µs. */
+  maxDatabaseCpuUs?: number;
+  /** Compared with the scenario of this id: CPU per request of the gateway process at most ×(1 + share). */
+  maxCpuOverScenario?: { id: string; share: number };
+}

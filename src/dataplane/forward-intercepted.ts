@@ -129,6 +129,9 @@ export function forwardIntercepted(deps: {
                 ? "upstream"
                 : "client disconnected",
           );
+        } catch (error) {
+          // The client has its whole answer: a recording failure must not cut it.
+          logger.error("could not record the end of an interception", { error });
         } finally {
           endFlight(flight, interceptions, { status: upstream.status, error: "internal error" });
         }
