@@ -6,6 +6,7 @@
 import type { Server } from "bun";
 
 import { authenticate } from "../../src/dataplane/authentication.ts";
+import { checkBudget } from "../../src/dataplane/budget.ts";
 import type { DataPlaneDeps } from "../../src/dataplane/chain.ts";
 import { checkBreaker } from "../../src/dataplane/circuit-breaker.ts";
 import { takeSlot } from "../../src/dataplane/concurrency.ts";
@@ -43,6 +44,7 @@ export function plainDataPlane(deps: DataPlaneDeps) {
     let response: Response;
     try {
       await authenticate(flight, request, deps.identities, logger);
+      checkBudget(flight, deps.budgets, metrics);
       const refused = await checkRoute(flight, request, routeOptions);
       if (refused) response = refused;
       else {
