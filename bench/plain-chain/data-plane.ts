@@ -5,6 +5,7 @@
  */
 import type { Server } from "bun";
 
+import { BODY_LIMITS } from "../../src/bridge/read-body.ts";
 import { authenticate } from "../../src/dataplane/authentication.ts";
 import { checkBudget } from "../../src/dataplane/budget.ts";
 import type { DataPlaneDeps } from "../../src/dataplane/chain.ts";
@@ -20,10 +21,17 @@ import { checkRoute } from "../../src/dataplane/route.ts";
 
 export function plainDataPlane(deps: DataPlaneDeps) {
   const { logger, metrics, breakers, rateLimiter } = deps;
-  const interceptions = new InterceptionLog(deps.recorder, metrics, logger);
-  const forward = forwardHandler({ interceptions, logger, metrics, sendActorHeaders: deps.sendActorHeaders });
+  const interceptions = new InterceptionLog(deps.recorder, metrics, logger, deps.recording);
+  const bodyLimits = deps.bodyLimits ?? BODY_LIMITS;
+  const forward = forwardHandler({
+    interceptions,
+    logger,
+    metrics,
+    sendActorHeaders: deps.sendActorHeaders,
+    bodyLimits,
+  });
   const breakerDeps = breakers ? { breakers, interceptions, metrics, logger } : null;
-  const routeOptions = { allowByok: deps.allowByok };
+  const routeOptions = { allowByok: deps.allowByok, bodyLimits };
 
   return async (request: Request, server: Server<unknown>): Promise<Response> => {
     const flight = flightOf(request, deps.providers, false)!;
