@@ -17,7 +17,8 @@ let auditor: { id: string; key: string };
 const hits = { openai: 0, anthropic: 0 };
 
 beforeAll(async () => {
-  f = await startBridge({}, { now: () => clock.now });
+  // A default budget nobody here reaches: users without a limit of their own get it.
+  f = await startBridge({ defaultMonthlyBudget: 1000 }, { now: () => clock.now });
   member = await createUserWithKey(f.gw.url, f.gw.adminKey, "mia", "member");
   auditor = await createUserWithKey(f.gw.url, f.gw.adminKey, "audrey", "auditor");
 });
@@ -334,8 +335,8 @@ describe("budgets", () => {
     expect((await api(f.gw.url, "/api/v2/users/mia/budget", { key: member.key })).status).toBe(200);
     expect((await api(f.gw.url, "/api/v2/users/mia/budget", { key: auditor.key })).status).toBe(200);
     expect((await api(f.gw.url, "/api/v2/users/bob/budget", { key: member.key })).status).toBe(403);
-    const none = await api(f.gw.url, "/api/v2/users/mia/budget", { key: f.gw.adminKey });
-    expect(none.json).toMatchObject({ monthly_limit_micros: null, limit_source: "none" });
+    const fallback = await api(f.gw.url, "/api/v2/users/mia/budget", { key: f.gw.adminKey });
+    expect(fallback.json).toMatchObject({ monthly_limit_micros: 1_000_000_000, limit_source: "default" });
     const bad = await api(f.gw.url, "/api/v2/users/mia/budget", {
       method: "PUT",
       key: f.gw.adminKey,
