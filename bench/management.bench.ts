@@ -1,7 +1,7 @@
 /**
  * Management API benchmark (issue 5): 1 000 000 interceptions with children on PostgreSQL, timed
- * through the real HTTP API — the first page, filtered pages and a deep cursor page. Target: each
- * under 50 ms (median).
+ * through the real HTTP API — the first page, filtered pages, a deep cursor page, and a month's
+ * spend grouped several ways (SPEC §15). Target: each under 50 ms (median).
  *
  *   bun bench/management.bench.ts [--rows 1000000] [--runs 21] [--reuse]
  *
@@ -86,6 +86,7 @@ async function fill(): Promise<void> {
     await step(
       "interceptions",
       `ALTER TABLE aibridge_interceptions DISABLE TRIGGER aibridge_interceptions_count_insert;
+       ALTER TABLE aibridge_interceptions DISABLE TRIGGER aibridge_interceptions_spend_insert;
        INSERT INTO aibridge_interceptions
          (id, initiator_id, api_key_id, provider, model, client, client_session_id, user_agent, metadata,
           credential_kind, credential_hint, started_at, ended_at)
@@ -99,7 +100,8 @@ async function fill(): Promise<void> {
               CASE WHEN g % 1000 = 0 THEN NULL ELSE now() - g * interval '2 seconds' + interval '3 seconds' END
        FROM generate_series(1, ${ROWS}) g,
             (SELECT array_agg(id ORDER BY username) AS ids, count(*)::int AS n FROM users) u;
-       ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_count_insert`,
+       ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_count_insert;
+       ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_spend_insert`,
     );
     await step(
       "count rollups",
@@ -108,12 +110,23 @@ async function fill(): Promise<void> {
          array_agg(client), array_agg(1::bigint))
        FROM aibridge_interceptions WHERE ended_at IS NOT NULL`,
     );
+    const zeros = Array(6).fill("array_agg(0::bigint)").join(", ");
     await step(
-      "token usages (one per interception)",
+      "spend rollups: finished interceptions",
+      `SELECT aibridge_add_spend(
+         array_agg(initiator_id), array_agg(started_at), array_agg(provider), array_agg(model),
+         array_agg(client), array_agg(1::bigint), ${zeros})
+       FROM aibridge_interceptions WHERE ended_at IS NOT NULL`,
+    );
+    // The spend rollups' insert trigger adds the usage and cost of this one statement.
+    await step(
+      "token usages (one per interception, priced; one in 50 unpriced)",
       `INSERT INTO aibridge_token_usages
          (interception_id, provider_response_id, input_tokens, output_tokens, cache_read_input_tokens,
-          cache_write_input_tokens, metadata, created_at)
-       SELECT id, 'resp_' || left(id::text, 8), 1200, 300, 800, 0, '{}'::jsonb, started_at + interval '1 second'
+          cache_write_input_tokens, metadata, created_at, cost_micros, priced_model)
+       SELECT id, 'resp_' || left(id::text, 8), 1200, 300, 800, 0, '{}'::jsonb, started_at + interval '1 second',
+              CASE WHEN get_byte(uuid_send(id), 14) % 50 = 0 THEN NULL ELSE 3600 + 4500 + 240 END,
+              CASE WHEN get_byte(uuid_send(id), 14) % 50 = 0 THEN NULL ELSE model END
        FROM aibridge_interceptions`,
     );
     await step(
@@ -152,6 +165,18 @@ async function checkRollups(): Promise<void> {
       );
     }
     console.log(`rollups agree with the table: ${finished} finished interceptions`);
+    const [spend] = await sql`
+      SELECT (SELECT count(*) FROM aibridge_interceptions WHERE ended_at IS NOT NULL)::text AS finished,
+             (SELECT coalesce(sum(cost_micros), 0) FROM aibridge_token_usages)::text AS cost,
+             (SELECT sum(interceptions)::text || '/' || sum(cost_micros)::text FROM aibridge_spend_daily) AS full_key,
+             (SELECT sum(interceptions)::text || '/' || sum(cost_micros)::text FROM aibridge_spend_by_user_daily) AS by_user,
+             (SELECT sum(interceptions)::text || '/' || sum(cost_micros)::text FROM aibridge_spend_by_model_daily) AS by_model`;
+    const expected = `${spend!.finished}/${spend!.cost}`;
+    for (const rollup of ["full_key", "by_user", "by_model"] as const) {
+      if (spend![rollup] !== expected)
+        throw new Error(`spend rollup ${rollup}: ${spend![rollup]}, table ${expected}`);
+    }
+    console.log(`spend rollups agree with the tables: ${expected} (interceptions/micro-USD)`);
   } finally {
     await sql.end();
   }
@@ -174,7 +199,8 @@ async function time(name: string, base: string, path: string, key: string): Prom
     const body = await res.text();
     const elapsed = performance.now() - started;
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${body.slice(0, 300)}`);
-    return { elapsed, body: JSON.parse(body) as unknown };
+    const isJson = res.headers.get("content-type")?.includes("json");
+    return { elapsed, body: (isJson ? JSON.parse(body) : body.trim().split("\n").slice(1)) as unknown };
   };
   for (let i = 0; i < WARMUP_RUNS; i++) await once();
   const samples: number[] = [];
@@ -185,14 +211,14 @@ async function time(name: string, base: string, path: string, key: string): Prom
     last = body;
   }
   samples.sort((a, b) => a - b);
-  const page = last as { count?: number; results?: unknown[] } | unknown[];
+  const page = last as { count?: number; results?: unknown[]; rows?: unknown[] } | unknown[];
   return {
     name,
     path,
     median: samples[Math.floor(samples.length / 2)]!,
     p90: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.9))]!,
     min: samples[0]!,
-    results: Array.isArray(page) ? page.length : (page.results?.length ?? 0),
+    results: Array.isArray(page) ? page.length : (page.results?.length ?? page.rows?.length ?? 0),
     count: Array.isArray(page) ? null : (page.count ?? null),
   };
 }
@@ -233,6 +259,13 @@ async function main(): Promise<void> {
     const weekAgo = (week!.t as Date).toISOString();
 
     const list = "/api/v2/aibridge/interceptions";
+    const spend = "/api/v2/aibridge/spend";
+    // The calendar month holding most of the rows (they span the ~23 days before now).
+    const monthStarts = new Date(Date.now() - 12 * 86_400_000);
+    const from = new Date(Date.UTC(monthStarts.getUTCFullYear(), monthStarts.getUTCMonth(), 1));
+    const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1) - 1);
+    const month = `started_after:${from.toISOString()} started_before:${to.toISOString()}`;
+    const monthName = from.toISOString().slice(0, 7);
     const q = (text: string) => encodeURIComponent(text);
     const cases: [string, string, string][] = [
       ["first page (owner, 100)", list, ownerKey],
@@ -251,6 +284,21 @@ async function main(): Promise<void> {
       ["first page (member: own rows only)", list, memberKey],
       [`deep cursor page (after row ${Math.floor(ROWS * 0.9)})`, `${list}?after_id=${deep!.id}`, ownerKey],
       ["models: prefix claude-", `/api/v2/aibridge/models?q=${q("claude-")}`, ownerKey],
+      [`spend ${monthName} by user (owner)`, `${spend}?group_by=user&q=${q(month)}`, ownerKey],
+      [`spend ${monthName} by model (owner)`, `${spend}?group_by=model&q=${q(month)}`, ownerKey],
+      [`spend ${monthName} by day (owner)`, `${spend}?group_by=day&q=${q(month)}`, ownerKey],
+      [
+        `spend ${monthName} by client, one model`,
+        `${spend}?group_by=client&q=${q(`${month} model:gpt-5`)}`,
+        ownerKey,
+      ],
+      [`spend ${monthName} by model (member: own)`, `${spend}?group_by=model&q=${q(month)}`, memberKey],
+      [
+        "spend, last 7 days by user (partial days from rows)",
+        `${spend}?group_by=user&q=${q(`started_after:${weekAgo}`)}`,
+        ownerKey,
+      ],
+      ["spend export: current month by user (CSV)", `${spend}/export?group_by=user`, ownerKey],
     ];
 
     const loadBefore = loadavg()[0]!.toFixed(2);

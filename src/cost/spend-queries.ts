@@ -4,7 +4,7 @@ import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../db/engine";
 import { type InterceptionConditions, type Reader, readableBy } from "../db/interception-queries";
 import { resultRows } from "../db/migrate";
-import { initiatorInterceptionCounts, interceptions, spendDaily, tokenUsages } from "../db/schema";
+import { interceptions, spendByModelDaily, spendByUserDaily, spendDaily, tokenUsages } from "../db/schema";
 
 export const SPEND_GROUPS = ["user", "model", "provider", "client", "day"] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];
@@ -32,10 +32,10 @@ const DAY_MS = 86_400_000;
 const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
 interface Columns {
-  initiator: PgColumn;
-  provider: PgColumn;
-  model: PgColumn;
-  client: PgColumn;
+  initiator?: PgColumn;
+  provider?: PgColumn;
+  model?: PgColumn;
+  client?: PgColumn;
   /** The start time (or day bucket) of the rows. */
   time: PgColumn;
 }
@@ -43,38 +43,50 @@ interface Columns {
 function groupKey(group: SpendGroup, c: Columns): SQL {
   switch (group) {
     case "user":
-      return sql`${c.initiator}::text`;
+      return sql`${c.initiator!}::text`;
     case "day":
       return sql`to_char(date_trunc('day', ${c.time}, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
     default:
-      return sql`${c[group]}`;
+      return sql`${c[group]!}`;
   }
 }
 
+// Only called with a source that has every column the filter names (see `source`).
 function filters(reader: Reader, f: InterceptionConditions, c: Columns): SQL | undefined {
   return and(
-    readableBy(reader, c.initiator),
-    f.initiatorId === undefined ? undefined : eq(c.initiator, f.initiatorId),
-    f.provider === undefined ? undefined : eq(c.provider, f.provider),
-    f.model === undefined ? undefined : eq(c.model, f.model),
-    f.client === undefined ? undefined : eq(c.client, f.client),
+    c.initiator ? readableBy(reader, c.initiator) : undefined,
+    f.initiatorId === undefined ? undefined : eq(c.initiator!, f.initiatorId),
+    f.provider === undefined ? undefined : eq(c.provider!, f.provider),
+    f.model === undefined ? undefined : eq(c.model!, f.model),
+    f.client === undefined ? undefined : eq(c.client!, f.client),
   );
 }
 
-const spendColumns: Columns = {
+const fullColumns: Columns = {
   initiator: spendDaily.initiatorId,
   provider: spendDaily.provider,
   model: spendDaily.model,
   client: spendDaily.client,
   time: spendDaily.day,
 };
-const countColumns: Columns = {
-  initiator: initiatorInterceptionCounts.initiatorId,
-  provider: initiatorInterceptionCounts.provider,
-  model: initiatorInterceptionCounts.model,
-  client: initiatorInterceptionCounts.client,
-  time: initiatorInterceptionCounts.bucket,
+const byUserColumns: Columns = { initiator: spendByUserDaily.initiatorId, time: spendByUserDaily.day };
+const byModelColumns: Columns = {
+  provider: spendByModelDaily.provider,
+  model: spendByModelDaily.model,
+  client: spendByModelDaily.client,
+  time: spendByModelDaily.day,
 };
+
+type Rollup = typeof spendDaily | typeof spendByUserDaily | typeof spendByModelDaily;
+
+/** The narrowest rollup that has every column the group, the filters and the reader's rights need. */
+function source(reader: Reader, group: SpendGroup, f: InterceptionConditions): [Rollup, Columns] {
+  const byDimension = f.provider !== undefined || f.model !== undefined || f.client !== undefined;
+  if ((group === "user" || group === "day") && !byDimension) return [spendByUserDaily, byUserColumns];
+  const byUser = f.initiatorId !== undefined || readableBy(reader, spendDaily.initiatorId) !== undefined;
+  if (group !== "user" && !byUser) return [spendByModelDaily, byModelColumns];
+  return [spendDaily, fullColumns];
+}
 const rowColumns: Columns = {
   initiator: interceptions.initiatorId,
   provider: interceptions.provider,
@@ -84,10 +96,10 @@ const rowColumns: Columns = {
 };
 
 /**
- * Spend grouped by one dimension (SPEC §15). Whole UTC days come from two rollups kept exact by
- * triggers (usage and cost: aibridge_spend_daily; finished interceptions: the per-initiator count
- * rollup), so a month costs days × keys, not rows; only partial days at the ends of the range are
- * read from the interceptions and their usage rows. The authorization filter is in every part.
+ * Spend grouped by one dimension (SPEC §15). Whole UTC days come from a rollup kept exact by
+ * triggers (drizzle/0008), the narrowest that can answer, so a month costs days × keys, not rows;
+ * only partial days at the ends of the range are read from the interceptions and their usage rows.
+ * The authorization filter is in every part.
  */
 export async function spendBy(
   db: Db,
@@ -117,20 +129,12 @@ export async function spendBy(
   } else {
     if (range.from < lo) parts.push(exact(range.from, lo));
     if (hi < range.to) parts.push(exact(hi, range.to));
-    parts.push(sql`SELECT ${groupKey(group, spendColumns)} AS key, 0 AS n, sum(${spendDaily.inputTokens}) AS i,
-        sum(${spendDaily.outputTokens}) AS o, sum(${spendDaily.cacheReadInputTokens}) AS r,
-        sum(${spendDaily.cacheWriteInputTokens}) AS w, sum(${spendDaily.costMicros}) AS c,
-        sum(${spendDaily.unpricedUsages}) AS u
-      FROM ${spendDaily}
-      WHERE ${and(filters(reader, f, spendColumns), sql`${spendDaily.day} >= ${at(lo)} AND ${spendDaily.day} < ${at(hi)}`)}
-      GROUP BY 1`);
-    parts.push(sql`SELECT ${groupKey(group, countColumns)} AS key, sum(${initiatorInterceptionCounts.interceptions}) AS n,
-        0 AS i, 0 AS o, 0 AS r, 0 AS w, 0 AS c, 0 AS u
-      FROM ${initiatorInterceptionCounts}
-      WHERE ${and(
-        filters(reader, f, countColumns),
-        sql`${initiatorInterceptionCounts.bucket} >= ${at(lo)} AND ${initiatorInterceptionCounts.bucket} < ${at(hi)}`,
-      )}
+    const [rollup, columns] = source(reader, group, f);
+    parts.push(sql`SELECT ${groupKey(group, columns)} AS key, sum(${rollup.interceptions}) AS n,
+        sum(${rollup.inputTokens}) AS i, sum(${rollup.outputTokens}) AS o, sum(${rollup.cacheReadInputTokens}) AS r,
+        sum(${rollup.cacheWriteInputTokens}) AS w, sum(${rollup.costMicros}) AS c, sum(${rollup.unpricedUsages}) AS u
+      FROM ${rollup}
+      WHERE ${and(filters(reader, f, columns), sql`${columns.time} >= ${at(lo)} AND ${columns.time} < ${at(hi)}`)}
       GROUP BY 1`);
   }
   const union = sql.join(parts, sql` UNION ALL `);

@@ -6,6 +6,8 @@ import m3 from "../../drizzle/0003_sessions_and_instances.sql" with { type: "tex
 import m4 from "../../drizzle/0004_identity_changed_notify.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_cost.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_cost_triggers.sql" with { type: "text" };
+import m7 from "../../drizzle/0007_spend_rollups.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_spend_rollup_triggers.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -15,4 +17,6 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: "0004_identity_changed_notify", sql: m4 },
   { tag: "0005_cost", sql: m5 },
   { tag: "0006_cost_triggers", sql: m6 },
+  { tag: "0007_spend_rollups", sql: m7 },
+  { tag: "0008_spend_rollup_triggers", sql: m8 },
 ];

@@ -268,9 +268,22 @@ export const userBudgets = pgTable("aibridge_user_budgets", {
   updatedAt: at("updated_at").notNull().defaultNow(),
 });
 
+/** The sums every spend rollup keeps for its key. */
+const spendColumns = () => ({
+  interceptions: bigint("interceptions", { mode: "number" }).notNull().default(0),
+  inputTokens: tokens("input_tokens").notNull().default(0),
+  outputTokens: tokens("output_tokens").notNull().default(0),
+  cacheReadInputTokens: tokens("cache_read_input_tokens").notNull().default(0),
+  cacheWriteInputTokens: tokens("cache_write_input_tokens").notNull().default(0),
+  costMicros: micros("cost_micros").notNull().default(0),
+  unpricedUsages: bigint("unpriced_usages", { mode: "number" }).notNull().default(0),
+});
+
 /**
- * Token usage and cost per initiator, UTC day of the interception's start and (provider, model,
- * client), kept exact by triggers (drizzle/0006): spend over a month reads days, not rows.
+ * Finished interceptions, token usage and cost per initiator, UTC day of the interception's start
+ * and (provider, model, client), kept exact by triggers (drizzle/0006, 0008): spend over a month
+ * reads days, not rows. Two narrower rollups answer the common questions from fewer rows: per
+ * initiator and day (spend by user), and per day and (provider, model, client) over every user.
  */
 export const spendDaily = pgTable(
   "aibridge_spend_daily",
@@ -280,12 +293,7 @@ export const spendDaily = pgTable(
     provider: text("provider").notNull(),
     model: text("model").notNull(),
     client: text("client").notNull(),
-    inputTokens: tokens("input_tokens").notNull().default(0),
-    outputTokens: tokens("output_tokens").notNull().default(0),
-    cacheReadInputTokens: tokens("cache_read_input_tokens").notNull().default(0),
-    cacheWriteInputTokens: tokens("cache_write_input_tokens").notNull().default(0),
-    costMicros: micros("cost_micros").notNull().default(0),
-    unpricedUsages: bigint("unpriced_usages", { mode: "number" }).notNull().default(0),
+    ...spendColumns(),
   },
   (t) => [
     primaryKey({
@@ -293,6 +301,32 @@ export const spendDaily = pgTable(
       columns: [t.initiatorId, t.day, t.provider, t.model, t.client],
     }),
     index("aibridge_spend_daily_day_idx").on(t.day),
+  ],
+);
+
+export const spendByUserDaily = pgTable(
+  "aibridge_spend_by_user_daily",
+  { initiatorId: uuid("initiator_id").notNull(), day: at("day").notNull(), ...spendColumns() },
+  (t) => [
+    primaryKey({ name: "aibridge_spend_by_user_daily_pk", columns: [t.initiatorId, t.day] }),
+    index("aibridge_spend_by_user_daily_day_idx").on(t.day),
+  ],
+);
+
+export const spendByModelDaily = pgTable(
+  "aibridge_spend_by_model_daily",
+  {
+    day: at("day").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    client: text("client").notNull(),
+    ...spendColumns(),
+  },
+  (t) => [
+    primaryKey({
+      name: "aibridge_spend_by_model_daily_pk",
+      columns: [t.day, t.provider, t.model, t.client],
+    }),
   ],
 );
 
@@ -310,4 +344,6 @@ export const schema = {
   prices,
   userBudgets,
   spendDaily,
+  spendByUserDaily,
+  spendByModelDaily,
 };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
 import Anthropic from "@anthropic-ai/sdk";
+import { sql } from "drizzle-orm";
 import OpenAI from "openai";
 
 import { nextMonthStart } from "../../src/cost/month";
@@ -231,6 +232,55 @@ describe("spend", () => {
     expect(bad.status).toBe(400);
     const badQ = await api(f.gw.url, "/api/v2/aibridge/spend?q=colour:red", { key: member.key });
     expect(badQ.status).toBe(400);
+  });
+
+  test("every rollup agrees with the rows, for every group; deleting an interception takes its spend out", async () => {
+    const totals = async () => {
+      const [row] = await query(
+        f.gw,
+        `SELECT (SELECT count(*) FROM aibridge_interceptions WHERE ended_at IS NOT NULL) AS n,
+                (SELECT coalesce(sum(cost_micros), 0) FROM aibridge_token_usages) AS c,
+                (SELECT coalesce(sum(input_tokens), 0) FROM aibridge_token_usages) AS i`,
+      );
+      return { interceptions: Number(row.n), cost_micros: Number(row.c), input_tokens: Number(row.i) };
+    };
+    const check = async () => {
+      const expected = await totals();
+      for (const group of ["user", "model", "provider", "client", "day"]) {
+        const res = await api(f.gw.url, `/api/v2/aibridge/spend?group_by=${group}`, { key: auditor.key });
+        const sum = (k: "interceptions" | "cost_micros" | "input_tokens") =>
+          res.json.rows.reduce((a: number, r: Record<string, number>) => a + r[k]!, 0);
+        expect({
+          group,
+          interceptions: sum("interceptions"),
+          cost_micros: sum("cost_micros"),
+          input_tokens: sum("input_tokens"),
+        }).toEqual({
+          group,
+          ...expected,
+        });
+      }
+      return expected;
+    };
+    const before = await check();
+    answerAnthropic();
+    await askAnthropic(clients(auditor.key));
+    await settled(f.gw);
+    const [mine] = await query(
+      f.gw,
+      `SELECT id FROM aibridge_interceptions WHERE initiator_id = '${auditor.id}' ORDER BY started_at DESC LIMIT 1`,
+    );
+    expect(await check()).toEqual({
+      interceptions: before.interceptions + 1,
+      cost_micros: before.cost_micros + OPUS_COST,
+      input_tokens: before.input_tokens + 1000,
+    });
+    // As retention does: the interception first, then its children, in one transaction.
+    await f.gw.server.database.db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`DELETE FROM aibridge_interceptions WHERE id = '${mine.id}'`));
+      await tx.execute(sql.raw(`DELETE FROM aibridge_token_usages WHERE interception_id = '${mine.id}'`));
+    });
+    expect(await check()).toEqual(before);
   });
 
   test("a time range inside a day is served exactly from the rows", async () => {
