@@ -40,12 +40,16 @@ interface Columns {
   time: PgColumn;
 }
 
-function groupKey(group: SpendGroup, c: Columns): SQL {
+/**
+ * The group key in its own type (uuid, timestamptz, text): grouping and joining stay cheap, and
+ * only the final rows are turned into text (a username, a date).
+ */
+function groupKey(group: SpendGroup, c: Columns, bucketed: boolean): SQL {
   switch (group) {
     case "user":
-      return sql`${c.initiator!}::text`;
+      return sql`${c.initiator!}`;
     case "day":
-      return sql`to_char(date_trunc('day', ${c.time}, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+      return bucketed ? sql`${c.time}` : sql`date_trunc('day', ${c.time}, 'UTC')`;
     default:
       return sql`${c[group]!}`;
   }
@@ -112,7 +116,7 @@ export async function spendBy(
   const hi = new Date(Math.floor(range.to.getTime() / DAY_MS) * DAY_MS);
   const parts: SQL[] = [];
   const exact = (from: Date, to: Date) =>
-    sql`SELECT ${groupKey(group, rowColumns)} AS key, count(DISTINCT ${interceptions.id}) AS n,
+    sql`SELECT ${groupKey(group, rowColumns, false)} AS key, count(DISTINCT ${interceptions.id}) AS n,
         coalesce(sum(${tokenUsages.inputTokens}), 0) AS i, coalesce(sum(${tokenUsages.outputTokens}), 0) AS o,
         coalesce(sum(${tokenUsages.cacheReadInputTokens}), 0) AS r, coalesce(sum(${tokenUsages.cacheWriteInputTokens}), 0) AS w,
         coalesce(sum(${tokenUsages.costMicros}), 0) AS c,
@@ -130,7 +134,7 @@ export async function spendBy(
     if (range.from < lo) parts.push(exact(range.from, lo));
     if (hi < range.to) parts.push(exact(hi, range.to));
     const [rollup, columns] = source(reader, group, f);
-    parts.push(sql`SELECT ${groupKey(group, columns)} AS key, sum(${rollup.interceptions}) AS n,
+    parts.push(sql`SELECT ${groupKey(group, columns, true)} AS key, sum(${rollup.interceptions}) AS n,
         sum(${rollup.inputTokens}) AS i, sum(${rollup.outputTokens}) AS o, sum(${rollup.cacheReadInputTokens}) AS r,
         sum(${rollup.cacheWriteInputTokens}) AS w, sum(${rollup.costMicros}) AS c, sum(${rollup.unpricedUsages}) AS u
       FROM ${rollup}
@@ -138,9 +142,14 @@ export async function spendBy(
       GROUP BY 1`);
   }
   const union = sql.join(parts, sql` UNION ALL `);
-  const label = group === "user" ? sql`coalesce(u.username, t.key)` : sql`t.key`;
-  const order = group === "day" ? sql`t.key` : sql`sum(t.c) DESC, t.key`;
-  const join = group === "user" ? sql`LEFT JOIN users u ON u.id::text = t.key` : sql``;
+  const label =
+    group === "user"
+      ? sql`coalesce(u.username, t.key::text)`
+      : group === "day"
+        ? sql`to_char(t.key AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+        : sql`t.key`;
+  const order = group === "day" ? sql`t.key` : sql`sum(t.c) DESC, 1`;
+  const join = group === "user" ? sql`LEFT JOIN users u ON u.id = t.key` : sql``;
   const rows = resultRows<Record<string, string | number>>(
     await db.execute(sql`
       SELECT ${label} AS key, sum(t.n) AS n, sum(t.i) AS i, sum(t.o) AS o, sum(t.r) AS r, sum(t.w) AS w,

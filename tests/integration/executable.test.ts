@@ -42,6 +42,15 @@ describe("the compiled executable, alone in an empty directory", () => {
         const bundle = await fetch(`${server.url}/swagger/assets/swagger-ui-bundle.js`);
         expect(bundle.status).toBe(200);
         expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
+        // The price catalog is inside the executable: prices are seeded offline, from any directory.
+        const adminKey = /^\s+(\S{10}-\S{22})$/m.exec(server.stderr())?.[1];
+        const prices = await fetch(`${server.url}/api/v2/aibridge/prices?q=claude-sonnet-4-5`, {
+          headers: { "coder-session-token": adminKey ?? "" },
+        });
+        expect(prices.status).toBe(200);
+        expect(await prices.json()).toContainEqual(
+          expect.objectContaining({ model: "claude-sonnet-4-5", input: 3_000_000, source: "catalog" }),
+        );
         console.log(
           `executable on ${engine}: ${(statSync(exe).size / 1e6).toFixed(1)} MB, first /readyz after ${Math.round(server.readyMs)} ms, RSS ${rssMb(server.proc.pid).toFixed(0)} MB`,
         );
