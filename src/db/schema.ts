@@ -285,14 +285,18 @@ const spendColumns = () => ({
  * reads days, not rows. Two narrower rollups answer the common questions from fewer rows: per
  * initiator and day (spend by user), and per day and (provider, model, client) over every user.
  */
+const dimensionColumns = () => ({
+  provider: text("provider").notNull(),
+  model: text("model").notNull(),
+  client: text("client").notNull(),
+});
+
 export const spendDaily = pgTable(
   "aibridge_spend_daily",
   {
     initiatorId: uuid("initiator_id").notNull(),
     day: at("day").notNull(),
-    provider: text("provider").notNull(),
-    model: text("model").notNull(),
-    client: text("client").notNull(),
+    ...dimensionColumns(),
     ...spendColumns(),
   },
   (t) => [
@@ -315,13 +319,7 @@ export const spendByUserDaily = pgTable(
 
 export const spendByModelDaily = pgTable(
   "aibridge_spend_by_model_daily",
-  {
-    day: at("day").notNull(),
-    provider: text("provider").notNull(),
-    model: text("model").notNull(),
-    client: text("client").notNull(),
-    ...spendColumns(),
-  },
+  { day: at("day").notNull(), ...dimensionColumns(), ...spendColumns() },
   (t) => [
     primaryKey({
       name: "aibridge_spend_by_model_daily_pk",
