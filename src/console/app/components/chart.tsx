@@ -1,17 +1,12 @@
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartConfiguration,
-  Legend,
-  LinearScale,
-  Tooltip,
-} from "chart.js";
+import type { ChartConfiguration } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-// Only the parts the console draws: bar charts (stacked or horizontal) with a legend and tooltips.
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+// Loaded on first use: only the Spend page draws charts, and the list pages appear sooner without it.
+let library: Promise<typeof import("./chart-library")> | null = null;
+const loadLibrary = () => {
+  library ??= import("./chart-library");
+  return library;
+};
 
 export const PALETTE = [
   "#1f6feb",
@@ -85,8 +80,15 @@ export function BarChart({
         },
       },
     };
-    const chart = new Chart(canvas.current!, config);
-    return () => chart.destroy();
+    let chart: { destroy(): void } | null = null;
+    let cancelled = false;
+    loadLibrary().then(({ Chart }) => {
+      if (!cancelled && canvas.current) chart = new Chart(canvas.current, config);
+    });
+    return () => {
+      cancelled = true;
+      chart?.destroy();
+    };
   }, [labels, series, stacked, horizontal, format]);
   return (
     <div class="chart" style={{ height: `${height}px` }}>
