@@ -27,6 +27,12 @@ export class ApiError extends Error {
   }
 }
 
+/** One line for a form's error message: what the server said and why. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return [error.message, error.explanation].filter(Boolean).join(" ");
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const EXPIRED_MESSAGE =
   "Your API key is no longer accepted (expired, deleted or suspended). Sign in again.";
 

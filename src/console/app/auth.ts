@@ -1,13 +1,9 @@
+import type { User } from "./types";
+
 // The signed-in key lives in sessionStorage (SPEC §18): it is gone when the tab closes.
 
-export interface Me {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: "owner" | "auditor" | "member";
-  status: "active" | "suspended";
-}
+/** The signed-in user, as `GET /api/v2/users/me` answered at sign-in. */
+export type Me = User;
 
 const KEY = "aibridge.console.key";
 const ME = "aibridge.console.me";

@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
 
-import { ApiError, sendJson } from "../api";
+import { errorText, sendJson } from "../api";
 import { dollarsToMicros, formatCost } from "../format";
 import type { Budget } from "../types";
 import { useApi } from "../use-api";
+import { FieldError } from "./fields";
 import { ErrorState, Loading } from "./states";
 import { Time } from "./time";
 
@@ -33,7 +34,7 @@ export function BudgetPanel({ user, editable }: { user: string; editable: boolea
       setError(null);
       reload();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -77,11 +78,7 @@ export function BudgetPanel({ user, editable }: { user: string; editable: boolea
             <button type="button" onClick={() => setDraft(null)}>
               Cancel
             </button>
-            {error ? (
-              <p class="field-error" role="alert">
-                {error}
-              </p>
-            ) : null}
+            <FieldError error={error} />
           </form>
         )
       ) : null}

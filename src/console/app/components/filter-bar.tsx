@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { getJson, withQuery } from "../api";
 import { type Me, readsAll } from "../auth";
 import { DEFAULT_FILTERS, type Filters, RANGE_LABELS, RANGES, type Range } from "../filters";
+import { SelectField } from "./fields";
 import { Typeahead } from "./typeahead";
 
 export const PROVIDERS = ["anthropic", "openai"];
@@ -84,22 +85,14 @@ export function FilterBar({
           </span>
         </div>
       )}
-      <div class="field">
-        <label for="filter-provider">Provider</label>
-        <select
-          id="filter-provider"
-          name="provider"
-          value={filters.provider}
-          onChange={(e) => apply({ provider: e.currentTarget.value })}
-        >
-          <option value="">Any</option>
-          {PROVIDERS.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id="filter-provider"
+        label="Provider"
+        name="provider"
+        value={filters.provider}
+        options={[["", "Any"], ...PROVIDERS]}
+        onChange={(provider) => apply({ provider })}
+      />
       <Typeahead
         label="Client"
         name="client"
@@ -116,21 +109,14 @@ export function FilterBar({
         suggest={suggestModels}
         onCommit={(model) => model !== filters.model && apply({ model })}
       />
-      <div class="field">
-        <label for="filter-range">Time</label>
-        <select
-          id="filter-range"
-          name="range"
-          value={filters.range}
-          onChange={(e) => apply({ range: e.currentTarget.value as Range })}
-        >
-          {ranges.map((r) => (
-            <option key={r} value={r}>
-              {RANGE_LABELS[r]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id="filter-range"
+        label="Time"
+        name="range"
+        value={filters.range}
+        options={ranges.map((r) => [r, RANGE_LABELS[r]] as const)}
+        onChange={(range) => apply({ range: range as Range })}
+      />
       <div class="field field-actions">
         <button
           type="button"

@@ -1,19 +1,20 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import { ApiError, sendJson } from "../api";
+import { errorText, sendJson } from "../api";
 import { storedKeyId } from "../auth";
 import type { ApiKey } from "../types";
 import { useApi } from "../use-api";
+import { FieldError, SelectField } from "./fields";
 import { Empty, ErrorState, Loading } from "./states";
 import { Time } from "./time";
 
 const LIFETIMES = [
-  { value: "24h", label: "1 day" },
-  { value: "168h", label: "7 days" },
-  { value: "720h", label: "30 days" },
-  { value: "2160h", label: "90 days" },
-  { value: "8760h", label: "1 year" },
-];
+  ["24h", "1 day"],
+  ["168h", "7 days"],
+  ["720h", "30 days"],
+  ["2160h", "90 days"],
+  ["8760h", "1 year"],
+] as const;
 
 function DeleteKey({ user, apiKey, onDeleted }: { user: string; apiKey: ApiKey; onDeleted: () => void }) {
   const [confirming, setConfirming] = useState(false);
@@ -49,7 +50,7 @@ function DeleteKey({ user, apiKey, onDeleted }: { user: string; apiKey: ApiKey; 
             );
             onDeleted();
           } catch (e) {
-            setError(e instanceof ApiError ? e.message : String(e));
+            setError(errorText(e));
           }
         }}
       >
@@ -58,11 +59,7 @@ function DeleteKey({ user, apiKey, onDeleted }: { user: string; apiKey: ApiKey; 
       <button type="button" onClick={() => setConfirming(false)}>
         Cancel
       </button>
-      {error ? (
-        <span class="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
+      <FieldError error={error} />
     </span>
   );
 }
@@ -88,7 +85,7 @@ export function KeysPanel({ user, label }: { user: string; label: string }) {
       setName("");
       reload();
     } catch (e) {
-      setError(e instanceof ApiError ? [e.message, e.explanation].filter(Boolean).join(" ") : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -164,28 +161,17 @@ export function KeysPanel({ user, label }: { user: string; label: string }) {
             onInput={(e) => setName(e.currentTarget.value)}
           />
         </div>
-        <div class="field">
-          <label for={`key-life-${user}`}>Lifetime</label>
-          <select
-            id={`key-life-${user}`}
-            value={lifetime}
-            onChange={(e) => setLifetime(e.currentTarget.value)}
-          >
-            {LIFETIMES.map((l) => (
-              <option key={l.value} value={l.value}>
-                {l.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id={`key-life-${user}`}
+          label="Lifetime"
+          value={lifetime}
+          options={LIFETIMES}
+          onChange={setLifetime}
+        />
         <button type="submit" class="primary">
           Create key
         </button>
-        {error ? (
-          <p class="field-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FieldError error={error} />
       </form>
     </section>
   );

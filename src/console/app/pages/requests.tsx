@@ -1,17 +1,11 @@
 import { useState } from "preact/hooks";
 
-import { withQuery } from "../api";
 import type { Me } from "../auth";
-import { FilterBar } from "../components/filter-bar";
-import { Pager } from "../components/pager";
-import { Empty, ErrorState, Loading } from "../components/states";
+import { type Column, FilteredList } from "../components/filtered-list";
 import { Time } from "../components/time";
-import { pageWindow, searchQuery } from "../filters";
 import { durationBetween, formatCost, formatDuration, formatTokens, snippet } from "../format";
 import { href } from "../router";
 import { type Interception, sumTokens } from "../types";
-import { useApi } from "../use-api";
-import { useFilters } from "../use-filters";
 
 function statusText(i: Interception): string {
   if (i.error_type) return i.status ? `${i.status} ${i.error_type}` : i.error_type;
@@ -112,76 +106,30 @@ function Row({ i, showUser }: { i: Interception; showUser: boolean }) {
 
 /** The interceptions list (SPEC §18 "Requests") with the sessions page's filters and pagination. */
 export function RequestsPage({ me }: { me: Me }) {
-  const [filters, setFilters, now] = useFilters();
-  const { limit, offset } = pageWindow(filters);
-  const path = withQuery("/api/v2/aibridge/interceptions", { q: searchQuery(filters, now), limit, offset });
-  const [result, reload] = useApi<{ count: number; results: Interception[] }>(path);
   const showUser = me.role !== "member";
-
+  const columns: (Column | null)[] = [
+    { label: "Started", class: "w-time" },
+    showUser ? { label: "User", class: "w-user" } : null,
+    { label: "Provider", class: "w-provider" },
+    { label: "Model", class: "w-model" },
+    { label: "Client", class: "w-client" },
+    { label: "In", class: "num w-num" },
+    { label: "Out", class: "num w-num" },
+    { label: "Cost", class: "num w-cost" },
+    { label: "Duration", class: "num w-dur" },
+    { label: "Status", class: "w-status" },
+    { label: "Prompt" },
+  ];
   return (
-    <>
-      <FilterBar me={me} filters={filters} onChange={setFilters} />
-      {result.state === "error" ? (
-        <ErrorState error={result.error} retry={reload} feature="The requests list" />
-      ) : result.state === "loading" && !result.data ? (
-        <Loading what="Loading requests" />
-      ) : result.data!.results.length === 0 ? (
-        <Empty>No requests match these filters. Widen the time range or clear a filter.</Empty>
-      ) : (
-        <section aria-busy={result.state === "loading"}>
-          <Pager
-            filters={filters}
-            count={result.data!.count}
-            shown={result.data!.results.length}
-            noun="requests"
-            onChange={setFilters}
-          />
-          <table class="list requests">
-            <thead>
-              <tr>
-                <th scope="col" class="w-time">
-                  Started
-                </th>
-                {showUser ? (
-                  <th scope="col" class="w-user">
-                    User
-                  </th>
-                ) : null}
-                <th scope="col" class="w-provider">
-                  Provider
-                </th>
-                <th scope="col" class="w-model">
-                  Model
-                </th>
-                <th scope="col" class="w-client">
-                  Client
-                </th>
-                <th scope="col" class="num w-num">
-                  In
-                </th>
-                <th scope="col" class="num w-num">
-                  Out
-                </th>
-                <th scope="col" class="num w-cost">
-                  Cost
-                </th>
-                <th scope="col" class="num w-dur">
-                  Duration
-                </th>
-                <th scope="col" class="w-status">
-                  Status
-                </th>
-                <th scope="col">Prompt</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.data!.results.map((i) => (
-                <Row key={i.id} i={i} showUser={showUser} />
-              ))}
-            </tbody>
-          </table>
-        </section>
-      )}
-    </>
+    <FilteredList<Interception>
+      me={me}
+      path="/api/v2/aibridge/interceptions"
+      field="results"
+      noun="requests"
+      feature="The requests list"
+      tableClass="requests"
+      columns={columns.filter((c) => c !== null)}
+      row={(i) => <Row key={i.id} i={i} showUser={showUser} />}
+    />
   );
 }

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 
-import { ApiError, getJson, request, withQuery } from "../api";
+import { errorText, getJson, request, withQuery } from "../api";
 import { type Me, readsAll } from "../auth";
 import { BudgetPanel } from "../components/budget";
 import { BarChart } from "../components/chart";
+import { FieldError } from "../components/fields";
 import { FilterBar } from "../components/filter-bar";
 import { Empty, ErrorState, Loading } from "../components/states";
 import { type Range, searchQuery } from "../filters";
@@ -73,17 +74,13 @@ function ExportButton({ groupBy, q, label }: { groupBy: string; q: string; label
         onClick={() =>
           exportCsv(groupBy, q).then(
             () => setError(null),
-            (e) => setError(e instanceof ApiError ? e.message : String(e)),
+            (e) => setError(errorText(e)),
           )
         }
       >
         {label}
       </button>
-      {error ? (
-        <span class="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
+      <FieldError error={error} />
     </>
   );
 }

@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 
-import { ApiError, sendJson, withQuery } from "../api";
+import { errorText, sendJson, withQuery } from "../api";
 import type { Me } from "../auth";
 import { BudgetPanel } from "../components/budget";
+import { FieldError, SelectField } from "../components/fields";
 import { KeysPanel } from "../components/keys-panel";
 import { Empty, ErrorState, Loading } from "../components/states";
 import { Time } from "../components/time";
@@ -33,7 +34,7 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
       setForm({ username: "", name: "", email: "", role: "member" });
       onCreated();
     } catch (e) {
-      setError(e instanceof ApiError ? [e.message, e.explanation].filter(Boolean).join(" ") : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -58,24 +59,17 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
         <label for="new-email">Email</label>
         <input id="new-email" type="email" maxLength={320} value={form.email} onInput={set("email")} />
       </div>
-      <div class="field">
-        <label for="new-role">Role</label>
-        <select id="new-role" value={form.role} onChange={set("role")}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id="new-role"
+        label="Role"
+        value={form.role}
+        options={ROLES}
+        onChange={(role) => setForm({ ...form, role })}
+      />
       <button type="submit" class="primary">
         Create user
       </button>
-      {error ? (
-        <p class="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FieldError error={error} />
     </form>
   );
 }
@@ -90,7 +84,7 @@ function UserRow({ user, me, onChanged }: { user: User; me: Me; onChanged: () =>
       await sendJson("PATCH", `/api/v2/users/${encodeURIComponent(user.id)}`, body);
       onChanged();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
   return (
@@ -135,11 +129,7 @@ function UserRow({ user, me, onChanged }: { user: User; me: Me; onChanged: () =>
           ) : (
             user.status
           )}
-          {error ? (
-            <span class="field-error" role="alert">
-              {error}
-            </span>
-          ) : null}
+          <FieldError error={error} />
         </td>
         <td>
           <Time iso={user.created_at} />
