@@ -15,7 +15,7 @@ export interface BreakerOptions {
 
 export type BreakerPermit = { ok: true; done(failure: boolean): void } | { ok: false; retryAfterMs: number };
 
-export type TransitionListener = (from: BreakerState, to: BreakerState) => void;
+export type TransitionListener = (from: BreakerState, to: BreakerState, breaker: CircuitBreaker) => void;
 
 /** Upstream statuses that count as a breaker failure (SPEC §7). */
 export function isFailureStatus(status: number): boolean {
@@ -82,6 +82,14 @@ export class CircuitBreaker {
     return this.current === "closed";
   }
 
+  /** Knows nothing a new breaker would not: closed, no failure counted, no request in flight. */
+  get pristine(): boolean {
+    return this.current === "closed" && this.inFlight === 0 && this.consecutiveFailures === 0;
+  }
+
+  /** Called after each admitted request has ended and been counted. */
+  protected settled(): void {}
+
   /** Admits a request (call `done` once it has ended) or rejects it without any upstream call. */
   tryAcquire(): BreakerPermit {
     const now = this.now();
@@ -101,6 +109,7 @@ export class CircuitBreaker {
         finished = true;
         this.inFlight--;
         this.settle(generation, failure);
+        this.settled();
       },
     };
   }
@@ -137,7 +146,7 @@ export class CircuitBreaker {
     const from = this.current;
     this.current = to;
     this.newGeneration(now);
-    this.onTransition?.(from, to);
+    this.onTransition?.(from, to, this);
   }
 
   private newGeneration(now: number): void {
@@ -164,59 +173,63 @@ export interface BreakerKey {
 /** The most breakers one process keeps (SPEC §13): model names are chosen by clients. */
 export const MAX_BREAKERS = 10_000;
 
-interface Entry {
-  key: BreakerKey;
-  breaker: CircuitBreaker;
+/** A breaker kept by `CircuitBreakers`, with its key. */
+class KeptBreaker extends CircuitBreaker {
   /** Used since the eviction scan last passed it (a "second chance", as in the CLOCK algorithm). */
-  used: boolean;
+  used = false;
+
+  constructor(
+    opts: BreakerOptions,
+    onTransition: TransitionListener | undefined,
+    readonly key: BreakerKey,
+    private readonly owner: CircuitBreakers,
+  ) {
+    super(opts, onTransition);
+  }
+
+  protected override settled(): void {
+    if (this.pristine) this.owner.forget(this);
+  }
 }
 
 /**
- * The breakers of every provider × route × model, each created on first use, at most `capacity` of
- * them (SPEC §13). To make room, an idle closed breaker not used lately is dropped first, then a
- * closed one with requests in flight (they settle on the dropped breaker); an open or half-open one
- * is kept until it closes. When every breaker is open or half-open, a new model gets a breaker that
- * is not kept.
+ * The breakers of every provider × route × model (SPEC §7, §13), each created on first use and
+ * forgotten as soon as it knows nothing a new one would not (closed, no failure counted, nothing in
+ * flight): a model that only ever succeeds costs no lasting state. At most `capacity` are kept; to
+ * make room, an idle closed breaker not used lately is dropped first, then a closed one with requests
+ * in flight (they settle on the dropped breaker); an open or half-open one is kept until it closes.
+ * When every kept breaker is open or half-open, a new model gets a breaker that is not kept.
  */
 export class CircuitBreakers {
   /** provider → route → model: the hot-path lookup, with no string building. */
-  private readonly byParts = new Map<string, Map<string, Map<string, Entry>>>();
+  private readonly byParts = new Map<string, Map<string, Map<string, KeptBreaker>>>();
   /** Every kept breaker; the eviction scan starts at the oldest and moves what it keeps to the end. */
-  private readonly order = new Set<Entry>();
+  private readonly order = new Set<KeptBreaker>();
+  /** One listener for all breakers (a closure per breaker would cost memory per model name). */
+  private readonly listener: TransitionListener | undefined;
 
   constructor(
     private readonly opts: BreakerOptions,
-    private readonly onTransition?: (key: BreakerKey, from: BreakerState, to: BreakerState) => void,
+    onTransition?: (key: BreakerKey, from: BreakerState, to: BreakerState) => void,
     private readonly capacity = MAX_BREAKERS,
-  ) {}
+  ) {
+    this.listener = onTransition
+      ? (from, to, breaker) => onTransition((breaker as KeptBreaker).key, from, to)
+      : undefined;
+  }
 
   /** The breaker keyed `provider:route:model`. */
   get(provider: string, route: string, model: string): CircuitBreaker {
-    let routes = this.byParts.get(provider);
-    if (routes === undefined) {
-      routes = new Map();
-      this.byParts.set(provider, routes);
-    }
-    let models = routes.get(route);
-    if (models === undefined) {
-      models = new Map();
-      routes.set(route, models);
-    }
+    const models = this.models(provider, route);
     const found = models.get(model);
     if (found !== undefined) {
       found.used = true;
-      return found.breaker;
+      return found;
     }
-    const listener = this.onTransition;
-    const key: BreakerKey = { provider, route, model };
-    const breaker = new CircuitBreaker(
-      this.opts,
-      listener ? (from, to) => listener(key, from, to) : undefined,
-    );
+    const breaker = new KeptBreaker(this.opts, this.listener, { provider, route, model }, this);
     if (this.order.size >= this.capacity && !this.evictOne()) return breaker;
-    const entry: Entry = { key, breaker, used: false };
-    models.set(model, entry);
-    this.order.add(entry);
+    models.set(model, breaker);
+    this.order.add(breaker);
     return breaker;
   }
 
@@ -227,28 +240,51 @@ export class CircuitBreakers {
 
   /** Every kept breaker, by `provider:route:model`. */
   *states(): Iterable<[string, CircuitBreaker]> {
-    for (const { key, breaker } of this.order) yield [`${key.provider}:${key.route}:${key.model}`, breaker];
+    for (const breaker of this.order) {
+      const { provider, route, model } = breaker.key;
+      yield [`${provider}:${route}:${model}`, breaker];
+    }
+  }
+
+  /** Stops keeping `breaker` (if it is still the one kept under its key). */
+  forget(breaker: KeptBreaker): void {
+    const { provider, route, model } = breaker.key;
+    const models = this.models(provider, route);
+    if (models.get(model) !== breaker) return;
+    models.delete(model);
+    this.order.delete(breaker);
+  }
+
+  private models(provider: string, route: string): Map<string, KeptBreaker> {
+    let routes = this.byParts.get(provider);
+    if (routes === undefined) {
+      routes = new Map();
+      this.byParts.set(provider, routes);
+    }
+    let models = routes.get(route);
+    if (models === undefined) {
+      models = new Map();
+      routes.set(route, models);
+    }
+    return models;
   }
 
   private evictOne(): boolean {
     // Oldest first; what is kept moves to the end, so two rounds find an idle closed breaker
     // that was not used in between, if there is one.
     for (let scanned = 0, rounds = 2 * this.order.size; scanned < rounds; scanned++) {
-      const entry = this.order.values().next().value!;
-      if (entry.breaker.idle && !entry.used) return this.drop(entry);
-      entry.used = false;
-      this.order.delete(entry);
-      this.order.add(entry);
+      const breaker = this.order.values().next().value!;
+      if (breaker.idle && !breaker.used) return this.dropped(breaker);
+      breaker.used = false;
+      this.order.delete(breaker);
+      this.order.add(breaker);
     }
-    for (const entry of this.order) if (entry.breaker.closed) return this.drop(entry);
+    for (const breaker of this.order) if (breaker.closed) return this.dropped(breaker);
     return false;
   }
 
-  private drop(entry: Entry): true {
-    const { provider, route, model } = entry.key;
-    this.order.delete(entry);
-    const models = this.byParts.get(provider)!.get(route)!;
-    models.delete(model);
+  private dropped(breaker: KeptBreaker): true {
+    this.forget(breaker);
     return true;
   }
 }

@@ -404,11 +404,30 @@ describe("CircuitBreakers: bounded (SPEC §13)", () => {
   test("at most 10 000 per process by default, whatever model names arrive", () => {
     expect(MAX_BREAKERS).toBe(10_000);
     const set = new CircuitBreakers(OPTIONS);
-    for (let i = 0; i < 30_000; i++) run(set.get("openai", "/v1/chat/completions", `model-${i}`), false);
+    // A failure each, so that every breaker has something to keep.
+    for (let i = 0; i < 30_000; i++) run(set.get("openai", "/v1/chat/completions", `model-${i}`), true);
     expect(set.size).toBe(10_000);
     // The most recent names are the ones kept.
     const recent = set.get("openai", "/v1/chat/completions", "model-29999");
     expect(set.get("openai", "/v1/chat/completions", "model-29999")).toBe(recent);
+  });
+
+  test("a breaker that knows nothing a new one would not is forgotten when its last request ends", () => {
+    const { get, set, kept } = bounded(10);
+    for (let i = 0; i < 1000; i++) run(get(`ok-${i}`), false);
+    expect(set.size).toBe(0);
+    const busy = admit(get("busy"));
+    run(get("busy"), false);
+    expect(kept()).toEqual(["busy"]); // a request is still in flight
+    busy(false);
+    expect(set.size).toBe(0);
+    const failing = get("failing");
+    run(failing, true);
+    expect(get("failing")).toBe(failing); // one failure counted: kept
+    run(failing, true);
+    run(failing, false); // a success resets the count: nothing left to keep
+    expect(set.size).toBe(0);
+    expect(get("failing")).not.toBe(failing);
   });
 
   test("an idle closed breaker is evicted first; one used since the last scan gets a second chance", () => {
