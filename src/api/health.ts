@@ -15,9 +15,12 @@ export function healthRoutes({ ready }: HealthDeps) {
     })
     .get(
       "/readyz",
-      async ({ status }) => {
+      async ({ status, set }) => {
         const result = await ready();
-        return result.ok ? { status: "ready" } : status(503, { status: result.reason ?? "not ready" });
+        if (result.ok) return { status: "ready" };
+        // Like every 503 the gateway makes (SPEC §13).
+        set.headers["retry-after"] = "1";
+        return status(503, { status: result.reason ?? "not ready" });
       },
       {
         response: { 200: Health, 503: Health },

@@ -93,5 +93,8 @@ describe("retry hints on gateway-made answers", () => {
       expect((await res.json()).error.type).toBe("server_error");
     }
     expect(f.upstream.received.length).toBe(forwarded);
+    const notReady = await fetch(`${f.gw.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(notReady.headers.get("retry-after")).toBe("1");
   });
 });
