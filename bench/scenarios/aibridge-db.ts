@@ -14,17 +14,17 @@ export function adminUrl(): string {
   return process.env.BENCH_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 }
 
-/** Drops and recreates `aibridge_bench`; returns its URL. */
-export async function recreatePostgresDatabase(): Promise<string> {
+/** Drops and recreates `name` (`aibridge_bench` by default); returns its URL. */
+export async function recreatePostgresDatabase(name = BENCH_DATABASE): Promise<string> {
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-    await admin.unsafe(`CREATE DATABASE ${BENCH_DATABASE}`);
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
   const url = new URL(adminUrl());
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
