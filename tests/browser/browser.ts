@@ -53,6 +53,8 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.setViewport({ width: 1280, height: 800 });
+  // Generous: the suite runs beside other heavy tests on a small machine.
+  page.setDefaultTimeout(60_000);
   const watched: WatchedPage = { page, requests: [], errors: [], apiBodies: [] };
   page.on("request", (request) => watched.requests.push(request.url()));
   page.on("console", (message) => {
@@ -81,7 +83,7 @@ export async function waitForText(
   page: Page,
   selector: string,
   text: string,
-  timeout = 20_000,
+  timeout = 60_000,
 ): Promise<void> {
   await page.waitForFunction(
     (s, t) => [...document.querySelectorAll(s)].some((e) => (e.textContent ?? "").includes(t)),

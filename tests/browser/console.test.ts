@@ -26,8 +26,9 @@ import {
 } from "./browser";
 import { answerLikeProviders, type Seeded, seed } from "./seed";
 
-// A real build, a real server process and a real browser on a possibly loaded machine.
-setDefaultTimeout(180_000);
+// A real build, a real server process and a real browser on a possibly loaded machine (a new PGlite
+// cluster alone can take minutes while the rest of the suite runs beside it).
+setDefaultTimeout(420_000);
 
 // Screenshots go to a temporary directory; `CONSOLE_SCREENSHOTS=docs/console` refreshes the README's.
 const SHOTS = process.env.CONSOLE_SCREENSHOTS
@@ -65,6 +66,7 @@ beforeAll(async () => {
       exe: [join(dir, "aibridge")],
       cwd: dir,
       env: { CODER_PG_CONNECTION_URL: db.postgresUrl, CODER_AIBRIDGE_DATA_DIR: join(dir, "data") },
+      readyTimeoutMs: 300_000,
     },
   );
   if (server.readyMs < 0) throw new Error(`the executable did not start: ${server.stderr()}`);

@@ -30,10 +30,10 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts the server as a child process and waits until /readyz answers 200. */
+/** Starts the server as a child process and waits until /readyz answers 200 (120 s unless told). */
 export async function spawnServer(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; exe?: string[] } = {},
+  options: { env?: Record<string, string>; cwd?: string; exe?: string[]; readyTimeoutMs?: number } = {},
 ) {
   const port = freePort();
   const started = performance.now();
@@ -57,7 +57,7 @@ export async function spawnServer(
     for await (const chunk of proc.stderr) stderrChunks.push(decoder.decode(chunk));
   })();
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
   let readyMs = -1;
   while (Date.now() < deadline && proc.exitCode === null) {
     try {
