@@ -6,6 +6,7 @@ import { healthRoutes } from "./api/health";
 import { aibridgeApi } from "./api/interceptions";
 import { openapiDocument } from "./api/openapi";
 import { pricesApi } from "./api/prices";
+import { sessionsApi } from "./api/sessions";
 import { spendApi } from "./api/spend";
 import { swaggerUi } from "./api/swagger-ui";
 import { usersApi } from "./api/users";
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
       .use(budgetsApi({ db: deps.db, identities: deps.identities, budgets: deps.budgets }))
       .use(pricesApi({ prices: deps.prices, identities: deps.identities }))
       .use(spendApi({ db: deps.db, identities: deps.identities, now: deps.now }))
+      .use(sessionsApi({ db: deps.db, identities: deps.identities }))
   );
 }
 

@@ -10,6 +10,7 @@ import {
   listModels,
   UnknownCursorError,
 } from "../db/interception-queries";
+import { type ErrorType, errorTypes } from "../db/schema";
 import { findUser } from "../db/users";
 import { authenticateCaller, type Caller } from "./caller";
 import { ApiError, authErrors } from "./errors";
@@ -32,10 +33,10 @@ const INVALID_PARAMETERS = "Query parameters have invalid values.";
 
 // Every parameter is a plain optional string so that bad values reach our parsers and get the
 // SPEC's 400 bodies instead of a generic schema-validation error.
-const limitParam = t.Optional(
+export const limitParam = t.Optional(
   t.String({ description: "Page size: 1..1000; absent or 0 means 100.", examples: ["100"] }),
 );
-const offsetParam = t.Optional(t.String({ description: "Rows to skip (≥ 0).", examples: ["0"] }));
+export const offsetParam = t.Optional(t.String({ description: "Rows to skip (≥ 0).", examples: ["0"] }));
 
 const InterceptionsQuery = t.Object({
   q: t.Optional(
@@ -67,10 +68,17 @@ const ModelsQuery = t.Object({
   offset: offsetParam,
 });
 
-const Uuid = t.String({ format: "uuid" });
-const Timestamp = t.String({ format: "date-time" });
+export const Uuid = t.String({ format: "uuid" });
+export const Timestamp = t.String({ format: "date-time" });
 // Elysia's t.Integer also accepts numeric strings and documents itself that way; responses are plain integers.
 const NullableTokens = t.Union([Type.Integer(), t.Null()]);
+export const MinimalUserSchema = t.Object(
+  { id: Uuid, username: t.String(), name: t.String(), avatar_url: t.String() },
+  { title: "MinimalUser" },
+);
+export const ErrorTypeSchema = t.UnionEnum([...errorTypes], {
+  description: "Why the interception did not succeed; null on success.",
+});
 
 const TokenUsageSchema = t.Object(
   {
@@ -123,14 +131,24 @@ const ToolUsageSchema = t.Object(
   { title: "AIBridgeToolUsage" },
 );
 
+const ModelThoughtSchema = t.Object(
+  {
+    id: Uuid,
+    interception_id: Uuid,
+    content: t.String({ description: "Thinking text, a reasoning summary, or commentary." }),
+    metadata: t.Record(t.String(), t.Unknown(), {
+      description: '`{"source": "thinking" | "reasoning_summary" | "commentary"}`',
+    }),
+    created_at: Timestamp,
+  },
+  { title: "AIBridgeModelThought" },
+);
+
 const InterceptionSchema = t.Object(
   {
     id: Uuid,
     api_key_id: t.String(),
-    initiator: t.Object(
-      { id: Uuid, username: t.String(), name: t.String(), avatar_url: t.String() },
-      { title: "MinimalUser" },
-    ),
+    initiator: MinimalUserSchema,
     provider: t.String(),
     model: t.String(),
     client: t.String(),
@@ -143,9 +161,20 @@ const InterceptionSchema = t.Object(
     cost_micros: t.Union([Type.Integer(), t.Null()], {
       description: "Sum of its token usages' cost in micro-USD; null when none was priced.",
     }),
+    thread_parent_id: t.Union([Uuid, t.Null()], {
+      description: "The interception whose tool call this one answers.",
+    }),
+    thread_root_id: t.Union([Uuid, t.Null()], { description: "The first interception of its thread." }),
+    session_id: t.String({
+      description: "The client's session id, else the thread root's id, else its own id.",
+    }),
+    status: t.Union([Type.Integer(), t.Null()], { description: "The HTTP status relayed to the client." }),
+    error_type: t.Union([ErrorTypeSchema, t.Null()]),
+    error_message: t.Union([t.String(), t.Null()]),
     token_usages: t.Array(TokenUsageSchema),
     user_prompts: t.Array(UserPromptSchema),
     tool_usages: t.Array(ToolUsageSchema),
+    model_thoughts: t.Array(ModelThoughtSchema),
   },
   { title: "AIBridgeInterception" },
 );
@@ -185,6 +214,12 @@ function interceptionJson(i: InterceptionWithChildren) {
     started_at: i.startedAt.toISOString(),
     ended_at: i.endedAt.toISOString(),
     cost_micros: totalCost(i.tokenUsages),
+    thread_parent_id: i.threadParentId,
+    thread_root_id: i.threadRootId,
+    session_id: i.sessionId ?? i.id,
+    status: i.status,
+    error_type: i.errorType as ErrorType | null,
+    error_message: i.errorMessage,
     token_usages: i.tokenUsages.map((u) => ({
       id: u.id,
       interception_id: u.interceptionId,
@@ -220,10 +255,17 @@ function interceptionJson(i: InterceptionWithChildren) {
       metadata: u.metadata,
       created_at: u.createdAt.toISOString(),
     })),
+    model_thoughts: i.modelThoughts.map((m) => ({
+      id: m.id,
+      interception_id: m.interceptionId,
+      content: m.content,
+      metadata: m.metadata,
+      created_at: m.createdAt.toISOString(),
+    })),
   };
 }
 
-function page(raw: { limit?: string; offset?: string; after_id?: string }, allowCursor: boolean) {
+export function page(raw: { limit?: string; offset?: string; after_id?: string }, allowCursor: boolean) {
   const parsed = parsePagination(raw, { allowCursor });
   if (!parsed.ok) throw new ApiError(400, parsed.message, parsed.detail, parsed.validations);
   return parsed;
@@ -236,11 +278,12 @@ function inDatabaseRange(date: Date): boolean {
 }
 
 /** Turns the parsed `q` into SQL conditions: resolves `me` and usernames, range-checks times. */
-export async function conditionsFor(
+export async function conditionsFor<F extends InterceptionFilter>(
   db: Db,
   caller: Caller,
-  filter: InterceptionFilter,
-): Promise<InterceptionConditions> {
+  filter: F,
+  invalidMessage = INVALID_INTERCEPTIONS_QUERY,
+): Promise<Omit<F, "initiator"> & InterceptionConditions> {
   const { initiator, ...rest } = filter;
   const outOfRange = (["startedAfter", "startedBefore"] as const)
     .filter((k) => rest[k] !== undefined && !inDatabaseRange(rest[k]))
@@ -248,13 +291,13 @@ export async function conditionsFor(
       field: k === "startedAfter" ? "started_after" : "started_before",
       detail: "The time must fall between the years 0001 and 9999 (UTC).",
     }));
-  if (outOfRange.length) throw new ApiError(400, INVALID_INTERCEPTIONS_QUERY, undefined, outOfRange);
+  if (outOfRange.length) throw new ApiError(400, invalidMessage, undefined, outOfRange);
   if (initiator === undefined) return rest;
   if (initiator.kind === "me") return { ...rest, initiatorId: caller.userId };
   if (initiator.kind === "id") return { ...rest, initiatorId: initiator.id };
   const user = await findUser(db, initiator.username);
   if (!user) {
-    throw new ApiError(400, INVALID_INTERCEPTIONS_QUERY, undefined, [
+    throw new ApiError(400, invalidMessage, undefined, [
       { field: "initiator", detail: `No user named "${initiator.username}".` },
     ]);
   }

@@ -25,6 +25,15 @@ export type InterceptionQueryResult =
   | { ok: true; filter: InterceptionFilter }
   | { ok: false; validations: Validation[] };
 
+/** The sessions list's filter (SPEC §14): the interceptions' keys and `session_id`. */
+export interface SessionFilter extends InterceptionFilter {
+  sessionId?: string;
+}
+
+export type SessionQueryResult =
+  | { ok: true; filter: SessionFilter }
+  | { ok: false; validations: Validation[] };
+
 export type ModelsQueryResult =
   | { ok: true; prefix: string | null }
   | { ok: false; validations: Validation[] };
@@ -37,7 +46,8 @@ const INTERCEPTION_KEYS = [
   "started_after",
   "started_before",
 ] as const;
-type InterceptionKey = (typeof INTERCEPTION_KEYS)[number];
+const SESSION_KEYS = [...INTERCEPTION_KEYS, "session_id"] as const;
+type SessionKey = (typeof SESSION_KEYS)[number];
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -90,12 +100,25 @@ function isSpace(c: string): boolean {
 
 /** Parses the `q` of `GET /api/v2/aibridge/interceptions`, reporting every problem at once. */
 export function parseInterceptionQuery(q: string | undefined): InterceptionQueryResult {
+  return parseFilterQuery(q, INTERCEPTION_KEYS, "initiator");
+}
+
+/** Parses the `q` of `GET /api/v2/aibridge/sessions`: a bare term is an error, not an initiator. */
+export function parseSessionQuery(q: string | undefined): SessionQueryResult {
+  return parseFilterQuery(q, SESSION_KEYS, null);
+}
+
+function parseFilterQuery<K extends SessionKey>(
+  q: string | undefined,
+  keys: readonly K[],
+  bareKey: K | null,
+): { ok: true; filter: SessionFilter } | { ok: false; validations: Validation[] } {
   const errors = new ValidationList();
-  const filter: InterceptionFilter = {};
-  const accepted = new Map<InterceptionKey, { canonical: string; raw: string }>();
+  const filter: SessionFilter = {};
+  const accepted = new Map<K, { canonical: string; raw: string }>();
 
   for (const term of tokenizeSearchQuery(q ?? "")) {
-    const key = resolveKey(term, INTERCEPTION_KEYS, errors);
+    const key = resolveKey(term, keys, errors, bareKey);
     if (key === null) continue;
     const value = termValue(term, key, errors);
     if (value === null) continue;
@@ -129,18 +152,27 @@ export function parseInterceptionQuery(q: string | undefined): InterceptionQuery
 
 /** Parses the `q` of `GET /api/v2/aibridge/models`: a bare term or `model:<prefix>`, kept verbatim. */
 export function parseModelsQuery(q: string | undefined): ModelsQueryResult {
+  return parsePrefixQuery(q, "model");
+}
+
+/** Parses the `q` of `GET /api/v2/aibridge/clients`: a bare term or `client:<prefix>`, kept verbatim. */
+export function parseClientsQuery(q: string | undefined): ModelsQueryResult {
+  return parsePrefixQuery(q, "client");
+}
+
+function parsePrefixQuery(q: string | undefined, onlyKey: string): ModelsQueryResult {
   const errors = new ValidationList();
   let prefix: string | null = null;
   for (const term of tokenizeSearchQuery(q ?? "")) {
-    const key = resolveKey(term, ["model"] as const, errors, "model");
+    const key = resolveKey(term, [onlyKey] as const, errors, onlyKey);
     if (key === null) continue;
     const value = termValue(term, key, errors);
     if (value === null) continue;
     if (prefix === null) prefix = value;
     else if (prefix !== value) {
       errors.add(
-        "model",
-        `model is given more than once with different values ("${prefix}" and "${value}").`,
+        onlyKey,
+        `${onlyKey} is given more than once with different values ("${prefix}" and "${value}").`,
       );
     }
   }
@@ -154,15 +186,23 @@ export function escapeLikePattern(s: string): string {
 
 /**
  * The canonical key of a term, or null (with validations added) when the key is empty or unknown.
- * A bare term gets `bareKey`, which is `initiator` for interceptions.
+ * A bare term gets `bareKey` (`initiator` for interceptions); where there is none it is an error.
  */
 function resolveKey<K extends string>(
   term: Term,
   validKeys: readonly K[],
   errors: ValidationList,
-  bareKey: K = validKeys[0]!,
+  bareKey: K | null,
 ): K | null {
-  if (term.key === null) return bareKey;
+  if (term.key === null) {
+    if (bareKey === null) {
+      errors.add(
+        "q",
+        `no search key specified in "${term.raw}"; use key:value with key one of ${validKeys.join(", ")}.`,
+      );
+    }
+    return bareKey;
+  }
   if (term.key === "") {
     errors.add(
       "q",
@@ -203,12 +243,19 @@ function unterminated(term: Term): string {
 interface ParsedValue {
   /** Two terms for the same key conflict when their canonical forms differ. */
   canonical: string;
-  apply(filter: InterceptionFilter): void;
+  apply(filter: SessionFilter): void;
 }
 
 /** A parsed value, or the detail of why it is invalid. */
-function parseInterceptionValue(key: InterceptionKey, value: string): ParsedValue | string {
+function parseInterceptionValue(key: SessionKey, value: string): ParsedValue | string {
   switch (key) {
+    case "session_id":
+      return {
+        canonical: value,
+        apply: (f) => {
+          f.sessionId = value;
+        },
+      };
     case "initiator": {
       if (value.toLowerCase() === "me") {
         return {

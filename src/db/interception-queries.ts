@@ -22,6 +22,7 @@ import {
   initiatorInterceptionCounts,
   interceptionCounts,
   interceptions,
+  modelThoughts,
   type Role,
   tokenUsages,
   toolUsages,
@@ -57,6 +58,7 @@ export interface InterceptionPage {
 export type TokenUsageRow = typeof tokenUsages.$inferSelect;
 export type UserPromptRow = typeof userPrompts.$inferSelect;
 export type ToolUsageRow = typeof toolUsages.$inferSelect;
+export type ModelThoughtRow = typeof modelThoughts.$inferSelect;
 
 export interface InterceptionWithChildren {
   id: string;
@@ -71,9 +73,16 @@ export interface InterceptionWithChildren {
   credentialHint: string;
   startedAt: Date;
   endedAt: Date;
+  threadParentId: string | null;
+  threadRootId: string | null;
+  sessionId: string | null;
+  status: number | null;
+  errorType: string | null;
+  errorMessage: string | null;
   tokenUsages: TokenUsageRow[];
   userPrompts: UserPromptRow[];
   toolUsages: ToolUsageRow[];
+  modelThoughts: ModelThoughtRow[];
 }
 
 /** `after_id` names no interception this reader can list. */
@@ -188,7 +197,7 @@ async function cursorIsListable(db: Db, reader: Reader, afterId: string): Promis
   return rows.length > 0;
 }
 
-function groupByInterception<T extends { interceptionId: string }>(rows: T[]): Map<string, T[]> {
+export function groupByInterception<T extends { interceptionId: string }>(rows: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {
     const group = groups.get(row.interceptionId);
@@ -200,8 +209,9 @@ function groupByInterception<T extends { interceptionId: string }>(rows: T[]): M
 
 /** One query per child table for the whole page, never one per interception. */
 async function childrenOf(db: Db, ids: string[]) {
-  if (ids.length === 0) return { tokens: new Map(), prompts: new Map(), tools: new Map() };
-  const [tokens, prompts, tools] = await Promise.all([
+  if (ids.length === 0)
+    return { tokens: new Map(), prompts: new Map(), tools: new Map(), thoughts: new Map() };
+  const [tokens, prompts, tools, thoughts] = await Promise.all([
     db
       .select()
       .from(tokenUsages)
@@ -217,11 +227,17 @@ async function childrenOf(db: Db, ids: string[]) {
       .from(toolUsages)
       .where(inArray(toolUsages.interceptionId, ids))
       .orderBy(asc(toolUsages.createdAt), asc(toolUsages.id)),
+    db
+      .select()
+      .from(modelThoughts)
+      .where(inArray(modelThoughts.interceptionId, ids))
+      .orderBy(asc(modelThoughts.createdAt), asc(modelThoughts.id)),
   ]);
   return {
     tokens: groupByInterception(tokens),
     prompts: groupByInterception(prompts),
     tools: groupByInterception(tools),
+    thoughts: groupByInterception(thoughts),
   };
 }
 
@@ -253,6 +269,12 @@ export async function listInterceptions(
         credentialHint: interceptions.credentialHint,
         startedAt: interceptions.startedAt,
         endedAt: interceptions.endedAt,
+        threadParentId: interceptions.threadParentId,
+        threadRootId: interceptions.threadRootId,
+        sessionId: interceptions.sessionId,
+        status: interceptions.status,
+        errorType: interceptions.errorType,
+        errorMessage: interceptions.errorMessage,
       })
       .from(interceptions)
       .innerJoin(users, eq(users.id, interceptions.initiatorId))
@@ -277,82 +299,109 @@ export async function listInterceptions(
       tokenUsages: children.tokens.get(r.id) ?? [],
       userPrompts: children.prompts.get(r.id) ?? [],
       toolUsages: children.tools.get(r.id) ?? [],
+      modelThoughts: children.thoughts.get(r.id) ?? [],
     })),
   };
 }
 
 const nextRow = alias(interceptions, "next_row");
-const modelRow = alias(interceptions, "model_row");
-const candidateModel = sql`candidates.model`;
+const valueRow = alias(interceptions, "value_row");
+const candidateValue = sql`candidates.value`;
+
+/** A text column walked distinct value by distinct value: `model` and `client` (both byte-order indexed). */
+export type DistinctColumn = "model" | "client";
 
 /** Undoes the API's LIKE escaping (a backslash before `\\`, `%` and `_`): the literal prefix. */
 function unescapeLikePattern(pattern: string): string {
   return pattern.replace(/\\(.)/gs, "$1");
 }
 
-/** The smallest model in `~<~` (byte) order that satisfies `where`: one read of the model index. */
-function firstModelWhere(db: Db, row: typeof interceptions | typeof nextRow, where: SQL) {
-  return db.select({ model: row.model }).from(row).where(where).orderBy(sql`${row.model} using ~<~`).limit(1);
+/** The smallest value in `~<~` (byte) order that satisfies `where`: one read of the column's index. */
+function firstValueWhere(
+  db: Db,
+  row: typeof interceptions | typeof nextRow,
+  column: DistinctColumn,
+  where: SQL,
+) {
+  return db
+    .select({ value: row[column] })
+    .from(row)
+    .where(where)
+    .orderBy(sql`${row[column]} using ~<~`)
+    .limit(1);
 }
 
 /**
- * Whether the reader may see `model`: some finished interception they may read has it. A member's
- * own models come from their per-initiator rollup, which counts only finished rows; looking through
- * their rollup rows costs days × models, where their interceptions would cost one read per row.
+ * Whether the reader may see `value` of `column`: some finished interception they may read has it.
+ * A member's own values come from their per-initiator rollup, which counts only finished rows;
+ * looking through their rollup rows costs days × values, where their interceptions would cost one
+ * read per row.
  */
-function modelIsReadable(db: Db, reader: Reader, model: SQL): SQL {
+function valueIsReadable(db: Db, reader: Reader, column: DistinctColumn, value: SQL): SQL {
   const r = initiatorInterceptionCounts;
   const restricted = readableBy(reader, r.initiatorId);
   if (restricted === undefined) {
     return exists(
       db
         .select({ one: sql`1` })
-        .from(modelRow)
-        .where(and(eq(modelRow.model, model), isNotNull(modelRow.endedAt))),
+        .from(valueRow)
+        .where(and(eq(valueRow[column], value), isNotNull(valueRow.endedAt))),
     );
   }
   return exists(
     db
       .select({ one: sql`1` })
       .from(r)
-      .where(and(restricted, eq(r.model, model), gt(r.interceptions, 0))),
+      .where(and(restricted, eq(r[column], value), gt(r.interceptions, 0))),
   );
 }
 
 /**
- * Distinct model names the reader may see, in byte order. `likePrefix` is already LIKE-escaped;
- * `LIKE 'prefix%'` is case-sensitive.
+ * Distinct values of `column` the reader may see, in byte order. `likePrefix` is already
+ * LIKE-escaped; `LIKE 'prefix%'` is case-sensitive.
  *
- * A skip scan over the model `text_pattern_ops` index, whose `~<~` order is byte order: from the
- * prefix on, each step reads the one next distinct model, until a model no longer matches; so the
- * cost grows with the number of distinct models, not of rows. The index bound is the literal
+ * A skip scan over the column's `text_pattern_ops` index, whose `~<~` order is byte order: from the
+ * prefix on, each step reads the one next distinct value, until a value no longer matches; so the
+ * cost grows with the number of distinct values, not of rows. The index bound is the literal
  * prefix, not derived from the LIKE pattern, so that a generic plan of the prepared statement
  * keeps it.
  */
-export async function listModels(
+export async function listDistinct(
+  db: Db,
+  reader: Reader,
+  column: DistinctColumn,
+  likePrefix: string | null,
+  page: { limit: number; offset: number },
+): Promise<string[]> {
+  const pattern = `${likePrefix ?? ""}%`;
+  const first = firstValueWhere(
+    db,
+    interceptions,
+    column,
+    sql`${interceptions[column]} ~>=~ ${unescapeLikePattern(likePrefix ?? "")}`,
+  );
+  const next = firstValueWhere(db, nextRow, column, sql`${nextRow[column]} ~>~ ${candidateValue}`);
+  const rows = resultRows<{ value: string }>(
+    await db.execute(sql`
+      with recursive candidates(value) as (
+        ${first}
+        union all
+        select ${next} from candidates where ${candidateValue} like ${pattern}
+      )
+      select value from candidates
+      where ${candidateValue} like ${pattern} and ${valueIsReadable(db, reader, column, candidateValue)}
+      order by value collate "C"
+      limit ${page.limit} offset ${page.offset}`),
+  );
+  return rows.map((r) => r.value);
+}
+
+/** Distinct model names the reader may see, in byte order (SPEC §9). */
+export function listModels(
   db: Db,
   reader: Reader,
   likePrefix: string | null,
   page: { limit: number; offset: number },
 ): Promise<string[]> {
-  const pattern = `${likePrefix ?? ""}%`;
-  const first = firstModelWhere(
-    db,
-    interceptions,
-    sql`${interceptions.model} ~>=~ ${unescapeLikePattern(likePrefix ?? "")}`,
-  );
-  const next = firstModelWhere(db, nextRow, sql`${nextRow.model} ~>~ ${candidateModel}`);
-  const rows = resultRows<{ model: string }>(
-    await db.execute(sql`
-      with recursive candidates(model) as (
-        ${first}
-        union all
-        select ${next} from candidates where ${candidateModel} like ${pattern}
-      )
-      select model from candidates
-      where ${candidateModel} like ${pattern} and ${modelIsReadable(db, reader, candidateModel)}
-      order by model collate "C"
-      limit ${page.limit} offset ${page.offset}`),
-  );
-  return rows.map((r) => r.model);
+  return listDistinct(db, reader, "model", likePrefix, page);
 }

@@ -8,6 +8,8 @@ import m5 from "../../drizzle/0005_cost.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_cost_triggers.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_spend_rollups.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_spend_rollup_triggers.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_sessions_indexes.sql" with { type: "text" };
+import m10 from "../../drizzle/0010_session_rollup.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -19,4 +21,6 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: "0006_cost_triggers", sql: m6 },
   { tag: "0007_spend_rollups", sql: m7 },
   { tag: "0008_spend_rollup_triggers", sql: m8 },
+  { tag: "0009_sessions_indexes", sql: m9 },
+  { tag: "0010_session_rollup", sql: m10 },
 ];

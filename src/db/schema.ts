@@ -115,7 +115,10 @@ export const interceptions = pgTable(
     ),
     index("aibridge_interceptions_model_pattern_idx").using("btree", t.model.op("text_pattern_ops")),
     index("aibridge_interceptions_provider_idx").on(t.provider),
-    index("aibridge_interceptions_client_idx").on(t.client),
+    // Byte order, like the models index: `/clients` walks it distinct value by distinct value.
+    index("aibridge_interceptions_client_pattern_idx").using("btree", t.client.op("text_pattern_ops")),
+    // A session's interceptions (§14 session detail), oldest first.
+    index("aibridge_interceptions_session_idx").on(t.sessionId, t.initiatorId, t.startedAt, t.id),
   ],
 );
 
@@ -173,7 +176,11 @@ export const toolUsages = pgTable(
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: at("created_at").notNull(),
   },
-  (t) => [index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId)],
+  (t) => [
+    index("aibridge_tool_usages_interception_id_idx").on(t.interceptionId),
+    // Thread resolution (§14): the newest call with a given id, probed once per ended answer.
+    index("aibridge_tool_usages_call_id_idx").on(t.providerToolCallId, t.createdAt.desc(), t.id.desc()),
+  ],
 );
 
 export const modelThoughts = pgTable(
@@ -328,6 +335,53 @@ export const spendByModelDaily = pgTable(
   ],
 );
 
+/**
+ * One row per session (§14): finished interceptions grouped by (initiator, session_id), kept exact
+ * by triggers on `aibridge_interceptions` (drizzle/0010), so that listing and counting sessions
+ * never groups the interceptions themselves. `providers` and `models` are distinct and sorted in
+ * byte order; `client` and `metadata` are the first interception's; `threads` counts the thread
+ * roots among them; `last_prompt` is the newest prompt; `cost_micros` is null while nothing in it
+ * was priced.
+ */
+export const sessions = pgTable(
+  "aibridge_sessions",
+  {
+    initiatorId: uuid("initiator_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    startedAt: at("started_at").notNull(),
+    endedAt: at("ended_at").notNull(),
+    lastActiveAt: at("last_active_at").notNull(),
+    client: text("client").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    providers: text("providers").array().notNull(),
+    models: text("models").array().notNull(),
+    interceptions: bigint("interceptions", { mode: "number" }).notNull(),
+    threads: bigint("threads", { mode: "number" }).notNull(),
+    inputTokens: tokens("input_tokens").notNull().default(0),
+    outputTokens: tokens("output_tokens").notNull().default(0),
+    cacheReadInputTokens: tokens("cache_read_input_tokens").notNull().default(0),
+    cacheWriteInputTokens: tokens("cache_write_input_tokens").notNull().default(0),
+    costMicros: micros("cost_micros"),
+    lastPrompt: text("last_prompt"),
+    lastPromptAt: at("last_prompt_at"),
+  },
+  (t) => [
+    primaryKey({ name: "aibridge_sessions_pk", columns: [t.initiatorId, t.sessionId] }),
+    index("aibridge_sessions_started_at_idx").on(
+      t.startedAt.desc().nullsFirst(),
+      t.sessionId.desc().nullsFirst(),
+      t.initiatorId.desc().nullsFirst(),
+    ),
+    index("aibridge_sessions_initiator_started_at_idx").on(
+      t.initiatorId,
+      t.startedAt.desc().nullsFirst(),
+      t.sessionId.desc().nullsFirst(),
+    ),
+    index("aibridge_sessions_session_id_idx").on(t.sessionId),
+    index("aibridge_sessions_models_idx").using("gin", t.models),
+  ],
+);
+
 export const schema = {
   users,
   apiKeys,
@@ -344,4 +398,5 @@ export const schema = {
   spendDaily,
   spendByUserDaily,
   spendByModelDaily,
+  sessions,
 };

@@ -5,6 +5,7 @@ import {
   initiatorInterceptionCounts,
   interceptionCounts,
   interceptions,
+  modelThoughts,
   tokenUsages,
   toolUsages,
   userPrompts,
@@ -34,6 +35,7 @@ export async function deleteExpiredInterceptions(db: Db, cutoff: Date, batch = 5
         await tx.delete(tokenUsages).where(inArray(tokenUsages.interceptionId, ids));
         await tx.delete(userPrompts).where(inArray(userPrompts.interceptionId, ids));
         await tx.delete(toolUsages).where(inArray(toolUsages.interceptionId, ids));
+        await tx.delete(modelThoughts).where(inArray(modelThoughts.interceptionId, ids));
       }
       return ids.length;
     });
