@@ -1,7 +1,9 @@
 /**
  * Management API benchmark (issue 5): 1 000 000 interceptions with children on PostgreSQL, timed
- * through the real HTTP API — the first page, filtered pages, a deep cursor page, and a month's
- * spend grouped several ways (SPEC §15). Target: each under 50 ms (median).
+ * through the real HTTP API — the first page, filtered pages, a deep cursor page, a month's spend
+ * grouped several ways (SPEC §15), and the sessions (SPEC §14): their first page, filtered by user
+ * and by model, a deep cursor page, and the detail of a 200-thread session. Target: each under
+ * 50 ms (median).
  *
  *   bun bench/management.bench.ts [--rows 1000000] [--runs 21] [--reuse]
  *
@@ -67,7 +69,17 @@ const OPENAI_MODELS = ["gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4o", "o3", "o4-min
 const CLIENTS = ["Claude Code", "Codex", "Cursor", "Zed", "Unknown"];
 const arrayLiteral = (items: string[]) => `ARRAY[${items.map((s) => `'${s}'`).join(",")}]`;
 
-/** 999 members, ROWS interceptions over ~23 days (one in 1000 still in flight), and their children. */
+/** The session whose detail is timed: 200 threads of 5 agentic actions, the last hour. */
+const LONG_SESSION = "bench-long-session";
+const LONG_THREADS = 200;
+const ACTIONS_PER_THREAD = 5;
+
+/**
+ * 999 members, ROWS interceptions over ~23 days (one in 1000 still in flight), and their children.
+ * Sessions: runs of 50 consecutive interceptions belong to one member; every other run shares a
+ * client session id (one session of 10 threads), the others have none (each thread of 5 is its own
+ * session). Plus one long session of 200 threads. About ROWS × 0.11 sessions in all.
+ */
 async function fill(): Promise<void> {
   const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
   const step = async (label: string, text: string) => {
@@ -75,32 +87,51 @@ async function fill(): Promise<void> {
     await sql.unsafe(text);
     console.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };
+  // Threads of 5: the oldest (g % 5 = 4, since a larger g is older) is the root; each answers the next older.
+  const id = (g: string) => `md5('bench-' || (${g}))::uuid`;
+  const threadColumns = (g: string) =>
+    `CASE WHEN ${g} % 5 = 4 THEN NULL ELSE ${id(`${g} + 1`)} END,
+     CASE WHEN ${g} % 5 = 4 THEN NULL ELSE ${id(`${g} - ${g} % 5 + 4`)} END`;
   try {
     await step(
       "users",
       `INSERT INTO users (username, name, role)
        SELECT 'user' || lpad(g::text, 4, '0'), 'User ' || g, 'member' FROM generate_series(1, 999) g`,
     );
-    // The insert trigger counts rows inserted already finished one at a time; a million are
-    // counted in one statement instead, the way migration 0002 counts existing rows.
+    // The insert triggers add rows inserted already finished one at a time; a million are counted
+    // in one statement instead, the way migrations 0002 and 0006 count existing rows.
     await step(
       "interceptions",
       `ALTER TABLE aibridge_interceptions DISABLE TRIGGER aibridge_interceptions_count_insert;
        ALTER TABLE aibridge_interceptions DISABLE TRIGGER aibridge_interceptions_spend_insert;
+       ALTER TABLE aibridge_interceptions DISABLE TRIGGER aibridge_interceptions_sessions_insert;
        INSERT INTO aibridge_interceptions
          (id, initiator_id, api_key_id, provider, model, client, client_session_id, user_agent, metadata,
-          credential_kind, credential_hint, started_at, ended_at)
-       SELECT gen_random_uuid(), u.ids[1 + g % u.n], 'bench-key',
+          credential_kind, credential_hint, started_at, ended_at, thread_parent_id, thread_root_id, status)
+       SELECT ${id("g")}, u.ids[1 + (g / 50) % u.n], 'bench-key',
               CASE WHEN g % 2 = 0 THEN 'anthropic' ELSE 'openai' END,
               CASE WHEN g % 2 = 0 THEN (${arrayLiteral(ANTHROPIC_MODELS)})[1 + (g / 2) % ${ANTHROPIC_MODELS.length}]
                    ELSE (${arrayLiteral(OPENAI_MODELS)})[1 + (g / 2) % ${OPENAI_MODELS.length}] END,
               (${arrayLiteral(CLIENTS)})[1 + (g / 3) % ${CLIENTS.length}],
-              'session-' || (g / 50), 'bench/1.0', '{"source":"bench"}'::jsonb, 'centralized', 'sk-...abcd',
+              CASE WHEN (g / 50) % 2 = 0 THEN 'session-' || (g / 50) END,
+              'bench/1.0', '{"source":"bench"}'::jsonb, 'centralized', 'sk-...abcd',
               now() - g * interval '2 seconds',
-              CASE WHEN g % 1000 = 0 THEN NULL ELSE now() - g * interval '2 seconds' + interval '3 seconds' END
+              CASE WHEN g % 1000 = 0 THEN NULL ELSE now() - g * interval '2 seconds' + interval '3 seconds' END,
+              ${threadColumns("g")}, 200
        FROM generate_series(1, ${ROWS}) g,
             (SELECT array_agg(id ORDER BY username) AS ids, count(*)::int AS n FROM users) u;
+       INSERT INTO aibridge_interceptions
+         (id, initiator_id, api_key_id, provider, model, client, client_session_id, user_agent, metadata,
+          credential_kind, credential_hint, started_at, ended_at, thread_parent_id, thread_root_id, status)
+       SELECT ${id("-k")}, (SELECT id FROM users WHERE username = 'user0042'), 'bench-key', 'anthropic',
+              'claude-sonnet-4-5', 'Claude Code', '${LONG_SESSION}', 'claude-cli/2.0', '{}'::jsonb,
+              'centralized', 'sk-...abcd', now() - k * interval '3 seconds',
+              now() - k * interval '3 seconds' + interval '2 seconds',
+              CASE WHEN k % 5 = 4 THEN NULL ELSE ${id("-(k + 1)")} END,
+              CASE WHEN k % 5 = 4 THEN NULL ELSE ${id("-(k - k % 5 + 4)")} END, 200
+       FROM generate_series(0, ${LONG_THREADS * ACTIONS_PER_THREAD - 1}) k;
        ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_count_insert;
+       ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_sessions_insert;
        ALTER TABLE aibridge_interceptions ENABLE TRIGGER aibridge_interceptions_spend_insert`,
     );
     await step(
@@ -130,18 +161,39 @@ async function fill(): Promise<void> {
        FROM aibridge_interceptions`,
     );
     await step(
-      "user prompts (one per interception)",
+      "user prompts (one per thread root)",
       `INSERT INTO aibridge_user_prompts (interception_id, provider_response_id, prompt, created_at)
        SELECT id, 'resp_' || left(id::text, 8), 'Refactor the parser and add tests for the edge cases.', started_at
-       FROM aibridge_interceptions`,
+       FROM aibridge_interceptions WHERE thread_root_id IS NULL`,
     );
     await step(
-      "tool usages (two for every third interception)",
+      "tool usages (two for every third interception, and for every action of the long session)",
       `INSERT INTO aibridge_tool_usages (interception_id, provider_response_id, tool, provider_tool_call_id, input, created_at)
-       SELECT i.id, 'resp_' || left(i.id::text, 8), t.tool, 'call_' || t.tool, '{"path":"src/a.ts"}',
-              i.started_at + interval '2 seconds'
+       SELECT i.id, 'resp_' || left(i.id::text, 8), t.tool, 'call_' || t.tool || left(i.id::text, 8),
+              '{"path":"src/a.ts"}', i.started_at + interval '2 seconds'
        FROM aibridge_interceptions i, (VALUES ('read_file'), ('write_file')) AS t(tool)
-       WHERE get_byte(uuid_send(i.id), 15) % 3 = 0`,
+       WHERE get_byte(uuid_send(i.id), 15) % 3 = 0 OR i.client_session_id = '${LONG_SESSION}'`,
+    );
+    await step(
+      "model thoughts (one for every fourth interception and every action of the long session)",
+      `INSERT INTO aibridge_model_thoughts (interception_id, content, metadata, created_at)
+       SELECT id, 'The parser fails on nested quotes; read the tokenizer first.', '{"source":"thinking"}'::jsonb,
+              started_at + interval '1 second'
+       FROM aibridge_interceptions
+       WHERE get_byte(uuid_send(id), 14) % 4 = 0 OR client_session_id = '${LONG_SESSION}'`,
+    );
+    // In day-sized slices: sessions that straddle two are merged the way the trigger merges them.
+    await step(
+      "session rollup",
+      `DO $$
+       DECLARE lo timestamptz := (SELECT min(started_at) FROM aibridge_interceptions);
+       BEGIN
+         WHILE lo <= now() LOOP
+           PERFORM aibridge_add_to_sessions(array_agg(id)) FROM aibridge_interceptions
+           WHERE started_at >= lo AND started_at < lo + interval '1 day' AND ended_at IS NOT NULL;
+           lo := lo + interval '1 day';
+         END LOOP;
+       END $$`,
     );
     await step("vacuum analyze", "VACUUM ANALYZE");
   } finally {
@@ -157,14 +209,16 @@ async function checkRollups(): Promise<void> {
       SELECT (SELECT count(*) FROM aibridge_interceptions WHERE ended_at IS NOT NULL)::text AS finished,
              (SELECT coalesce(sum(interceptions), 0) FROM aibridge_interception_counts)::text AS hourly,
              (SELECT coalesce(sum(interceptions), 0) FROM aibridge_interception_counts_by_initiator)::text
-               AS by_initiator`;
-    const { finished, hourly, by_initiator } = row!;
-    if (hourly !== finished || by_initiator !== finished) {
+               AS by_initiator,
+             (SELECT coalesce(sum(interceptions), 0) FROM aibridge_sessions)::text AS in_sessions,
+             (SELECT count(*) FROM aibridge_sessions)::text AS sessions`;
+    const { finished, hourly, by_initiator, in_sessions, sessions } = row!;
+    if (hourly !== finished || by_initiator !== finished || in_sessions !== finished) {
       throw new Error(
-        `rollups count ${hourly} (hourly) and ${by_initiator} (per initiator), table ${finished}`,
+        `rollups count ${hourly} (hourly), ${by_initiator} (per initiator) and ${in_sessions} (sessions), table ${finished}`,
       );
     }
-    console.log(`rollups agree with the table: ${finished} finished interceptions`);
+    console.log(`rollups agree with the table: ${finished} finished interceptions in ${sessions} sessions`);
     const [spend] = await sql`
       SELECT (SELECT count(*) FROM aibridge_interceptions WHERE ended_at IS NOT NULL)::text AS finished,
              (SELECT coalesce(sum(cost_micros), 0) FROM aibridge_token_usages)::text AS cost,
@@ -211,14 +265,18 @@ async function time(name: string, base: string, path: string, key: string): Prom
     last = body;
   }
   samples.sort((a, b) => a - b);
-  const page = last as { count?: number; results?: unknown[]; rows?: unknown[] } | unknown[];
+  const page = last as
+    | { count?: number; results?: unknown[]; rows?: unknown[]; sessions?: unknown[]; threads?: unknown[] }
+    | unknown[];
   return {
     name,
     path,
     median: samples[Math.floor(samples.length / 2)]!,
     p90: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.9))]!,
     min: samples[0]!,
-    results: Array.isArray(page) ? page.length : (page.results?.length ?? page.rows?.length ?? 0),
+    results: Array.isArray(page)
+      ? page.length
+      : (page.results ?? page.rows ?? page.sessions ?? page.threads ?? []).length,
     count: Array.isArray(page) ? null : (page.count ?? null),
   };
 }
@@ -255,6 +313,12 @@ async function main(): Promise<void> {
       SELECT id FROM aibridge_interceptions WHERE ended_at IS NOT NULL
       ORDER BY started_at DESC, id DESC OFFSET ${Math.floor(ROWS * 0.9)} LIMIT 1`;
     const [week] = await sql`SELECT (now() - interval '7 days') AS t`;
+    const [counted] = await sql`SELECT count(*)::int AS n FROM aibridge_sessions`;
+    const sessionCount = counted!.n as number;
+    const deepSessionOffset = Math.floor(sessionCount * 0.9);
+    const [deepSession] = await sql`
+      SELECT session_id FROM aibridge_sessions
+      ORDER BY started_at DESC, session_id DESC, initiator_id DESC OFFSET ${deepSessionOffset} LIMIT 1`;
     await sql.end();
     const weekAgo = (week!.t as Date).toISOString();
 
@@ -266,6 +330,7 @@ async function main(): Promise<void> {
     const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1) - 1);
     const month = `started_after:${from.toISOString()} started_before:${to.toISOString()}`;
     const monthName = from.toISOString().slice(0, 7);
+    const sessions = "/api/v2/aibridge/sessions";
     const q = (text: string) => encodeURIComponent(text);
     const cases: [string, string, string][] = [
       ["first page (owner, 100)", list, ownerKey],
@@ -299,6 +364,21 @@ async function main(): Promise<void> {
         ownerKey,
       ],
       ["spend export: current month by user (CSV)", `${spend}/export?group_by=user`, ownerKey],
+      ["sessions: first page (owner, 50)", `${sessions}?limit=50`, ownerKey],
+      ["sessions: filtered by user", `${sessions}?limit=50&q=${q("initiator:user0042")}`, ownerKey],
+      ["sessions: member's own", `${sessions}?limit=50`, memberKey],
+      ["sessions: filtered by model", `${sessions}?limit=50&q=${q("model:gpt-4o")}`, ownerKey],
+      [
+        `sessions: deep cursor page (after session ${deepSessionOffset})`,
+        `${sessions}?limit=50&after_session_id=${q(deepSession!.session_id)}`,
+        ownerKey,
+      ],
+      [
+        `session detail: ${LONG_THREADS} threads × ${ACTIONS_PER_THREAD} actions`,
+        `${sessions}/${LONG_SESSION}?limit=${LONG_THREADS}`,
+        ownerKey,
+      ],
+      ["clients", "/api/v2/aibridge/clients", ownerKey],
     ];
 
     const loadBefore = loadavg()[0]!.toFixed(2);

@@ -188,9 +188,16 @@ describe("listing", () => {
         "model",
         "provider",
         "started_at",
+        "thread_parent_id",
+        "thread_root_id",
+        "session_id",
+        "status",
+        "error_type",
+        "error_message",
         "token_usages",
         "tool_usages",
         "user_prompts",
+        "model_thoughts",
       ].sort(),
     );
     expect(a2).toMatchObject({
@@ -520,12 +527,12 @@ describe("no N+1", () => {
       expect(r.tool_usages).toHaveLength(2);
       expect(r.token_usages[0].interception_id).toBe(r.id);
     }
-    expect(full.n).toBe(5);
-    expect((await costOf({ q: "provider:bulk", limit: "10" })).n).toBe(5);
+    expect(full.n).toBe(6);
+    expect((await costOf({ q: "provider:bulk", limit: "10" })).n).toBe(6);
     // A cursor adds its own existence check; a username adds its lookup.
     const lastId = full.json.results[99].id;
-    expect((await costOf({ q: "provider:bulk", limit: "100", after_id: lastId })).n).toBe(6);
-    expect((await costOf({ q: "provider:bulk initiator:admin", limit: "100" })).n).toBe(6);
+    expect((await costOf({ q: "provider:bulk", limit: "100", after_id: lastId })).n).toBe(7);
+    expect((await costOf({ q: "provider:bulk initiator:admin", limit: "100" })).n).toBe(7);
     // An empty page has no children to fetch.
     expect((await costOf({ q: "provider:nothing" })).n).toBe(2);
   });

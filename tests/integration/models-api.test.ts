@@ -7,6 +7,7 @@ import { interceptions } from "../../src/db/schema";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 import { api, createUserWithKey } from "../helpers/http";
 import { interceptionFixture } from "../helpers/interceptions";
+import { captureStatements, explain } from "../helpers/plans";
 
 let gw: TestGateway;
 let db: Db;
@@ -154,44 +155,6 @@ describe("models", () => {
   });
 });
 
-/** Captures the statements (and their parameters) sent to the database client while `run` runs. */
-async function captureStatements(run: () => Promise<unknown>) {
-  const database = gw.server.database;
-  const client = (database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const name = database.engine === "postgres" ? "unsafe" : "query";
-  const original = client[name] as (...args: unknown[]) => unknown;
-  const captured: { text: string; params: unknown[] }[] = [];
-  client[name] = function (this: unknown, ...args: unknown[]) {
-    captured.push({ text: String(args[0]), params: (args[1] as unknown[] | undefined) ?? [] });
-    return original.apply(this, args);
-  };
-  try {
-    await run();
-  } finally {
-    client[name] = original;
-  }
-  return captured;
-}
-
-async function explain(text: string, params: unknown[]): Promise<string> {
-  const database = gw.server.database;
-  const client = (database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const query = `EXPLAIN ${text}`;
-  const rows =
-    database.engine === "postgres"
-      ? ((await (client.unsafe as (q: string, p: unknown[]) => Promise<Record<string, string>[]>)(
-          query,
-          params,
-        )) ?? [])
-      : ((
-          await (client.query as (q: string, p: unknown[]) => Promise<{ rows: Record<string, string>[] }>)(
-            query,
-            params,
-          )
-        ).rows ?? []);
-  return rows.map((r) => r["QUERY PLAN"]).join("\n");
-}
-
 describe("the prefix query on a large table", () => {
   test("uses the model text_pattern_ops index, never a sequential scan of the interceptions", async () => {
     const total = 50_000;
@@ -210,14 +173,14 @@ describe("the prefix query on a large table", () => {
       [gw.adminKey, "claude"],
     ] as const) {
       let body: unknown;
-      const statements = await captureStatements(async () => {
+      const statements = await captureStatements(gw, async () => {
         body = (await models(key, { q })).json;
       });
       if (q === "bulk-model-42")
         expect(body).toEqual(["bulk-model-42", ...range(10).map((d) => `bulk-model-42${d}`)]);
       const modelsQuery = statements.find((s) => /\blike\b/i.test(s.text));
       expect(modelsQuery).toBeDefined();
-      const plan = await explain(modelsQuery!.text, modelsQuery!.params);
+      const plan = await explain(gw, modelsQuery!.text, modelsQuery!.params);
       expect(plan).toContain("aibridge_interceptions_model_pattern_idx");
       expect(plan).not.toMatch(/Seq Scan on aibridge_interceptions/);
     }

@@ -72,6 +72,20 @@ const ROUTES: Route[] = [
   { method: "get", path: "/api/v2/aibridge/spend", success: "200", query: ["group_by", "q"] },
   { method: "get", path: "/api/v2/users/{user}/budget", success: "200", params: ["user"] },
   { method: "put", path: "/api/v2/users/{user}/budget", success: "200", params: ["user"], body: true },
+  {
+    method: "get",
+    path: "/api/v2/aibridge/sessions",
+    success: "200",
+    query: ["q", "limit", "offset", "after_session_id"],
+  },
+  {
+    method: "get",
+    path: "/api/v2/aibridge/sessions/{session_id}",
+    success: "200",
+    params: ["session_id"],
+    query: ["limit", "after_id", "before_id"],
+  },
+  { method: "get", path: "/api/v2/aibridge/clients", success: "200", query: ["q", "limit", "offset"] },
 ];
 
 let gw: TestGateway;
@@ -162,9 +176,16 @@ describe("/swagger/json", () => {
         "started_at",
         "ended_at",
         "cost_micros",
+        "thread_parent_id",
+        "thread_root_id",
+        "session_id",
+        "status",
+        "error_type",
+        "error_message",
         "token_usages",
         "user_prompts",
         "tool_usages",
+        "model_thoughts",
       ].sort(),
     );
     expect(Object.keys(item.initiator!.properties as object).sort()).toEqual([
@@ -174,7 +195,7 @@ describe("/swagger/json", () => {
       "username",
     ]);
     expect(item.started_at).toMatchObject({ type: "string", format: "date-time" });
-    for (const child of ["token_usages", "user_prompts", "tool_usages"]) {
+    for (const child of ["token_usages", "user_prompts", "tool_usages", "model_thoughts"]) {
       expect(item[child]!.type).toBe("array");
       expect((item[child]!.items as Record<string, unknown>).properties).toBeDefined();
     }
