@@ -199,6 +199,18 @@ afterAll(() => f.stop());
 
 const get = (path: string, key = f.gw.adminKey) => api(base, path, { key });
 
+/** Each interception's own cost, as the interceptions list reports it. */
+async function interceptionCosts(q = ""): Promise<Map<string, number | null>> {
+  const res = await get(`/api/v2/aibridge/interceptions?limit=1000&q=${encodeURIComponent(q)}`);
+  return new Map((res.json.results as Json[]).map((i) => [i.id as string, i.cost_micros as number | null]));
+}
+
+async function costOf(q: string): Promise<number> {
+  let sum = 0;
+  for (const cost of (await interceptionCosts(q)).values()) sum += cost ?? 0;
+  return sum;
+}
+
 describe("sessions list", () => {
   test("one session per client session or thread, newest first, with its rollup", async () => {
     const res = await get("/api/v2/aibridge/sessions");
@@ -219,9 +231,11 @@ describe("sessions list", () => {
         cache_read_input_tokens: 300,
         cache_write_input_tokens: 60,
       },
-      cost_micros: null,
       last_prompt: "Now run the tests",
     });
+    // The sum of its interceptions' priced usages (claude-sonnet-4-5 is in the price catalog).
+    expect(claude.cost_micros).toBe(await costOf(`client:"Claude Code"`));
+    expect(claude.cost_micros).toBeGreaterThan(0);
     expect(Date.parse(claude.ended_at)).toBeGreaterThanOrEqual(Date.parse(claude.started_at));
     expect(Date.parse(claude.last_active_at)).toBeGreaterThanOrEqual(Date.parse(claude.started_at));
     expect(codex).toMatchObject({
@@ -348,7 +362,6 @@ describe("session detail", () => {
       model: "claude-sonnet-4-5",
       provider: "anthropic",
       credential_kind: "centralized",
-      cost_micros: null,
       token_usage: {
         input_tokens: 300,
         output_tokens: 60,
@@ -365,7 +378,12 @@ describe("session detail", () => {
       expect(actions[0].tool_calls.map((c: Json) => c.tool)).toEqual(["Read"]);
       expect(actions[0].tool_calls[0].input).toBe('{"file_path":"a.ts"}');
       expect(actions[1].tool_calls.map((c: Json) => c.tool)).toEqual(["Grep", "Bash"]);
-      expect(actions[2]).toMatchObject({ tool_calls: [], thinking: [], error_type: null, cost_micros: null });
+      expect(actions[2]).toMatchObject({ tool_calls: [], thinking: [], error_type: null });
+      const costs = await interceptionCosts();
+      for (const action of actions) expect(action.cost_micros).toBe(costs.get(action.interception_id)!);
+      expect(thread.cost_micros).toBe(
+        actions.reduce((sum: number, a: Json) => sum + (a.cost_micros as number), 0),
+      );
     }
     expect(Date.parse(fix.started_at)).toBeLessThan(Date.parse(run.started_at));
   });
