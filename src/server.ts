@@ -10,6 +10,7 @@ import { BODY_LIMITS } from "./bridge/read-body";
 import { CommandError } from "./cli/command-error";
 import { openMigratedDatabase } from "./cli/database";
 import { type IdentityListener, listenForIdentityChanges } from "./cluster/identity-listener";
+import { bunRedisConnection, SharedRedis, type SharedRedisOptions } from "./cluster/shared-redis";
 import type { Config } from "./config/options";
 import { parseAddress } from "./config/parse";
 import { Budgets } from "./cost/budgets";
@@ -23,7 +24,8 @@ import { type Logger, writeStderr } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { startMetricsServer } from "./observability/metrics-server";
 import { ConcurrencyLimiter } from "./overload/concurrency";
-import { RateLimiter } from "./overload/rate-limiter";
+import { RateLimiter, type RequestRateLimit } from "./overload/rate-limiter";
+import { SharedRateLimiter } from "./overload/shared-rate-limiter";
 import { Recorder } from "./recorder/recorder";
 import { deleteExpiredInterceptions } from "./recorder/retention";
 import { insertInterceptions, writeBatch } from "./recorder/write-batch";
@@ -53,6 +55,8 @@ export interface ServerOptions {
   bodyIdleTimeoutMs?: number;
   /** Builds the HTTP surface; the benchmark swaps in its plain-call reference data plane here. */
   createApp?: (deps: AppDeps) => App;
+  /** Tests only: Redis timings other than SPEC §16's 50 ms command timeout and 1 s retry period. */
+  redisTimings?: Pick<SharedRedisOptions, "commandTimeoutMs" | "retryEveryMs">;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 0.5, open: 1 };
@@ -82,6 +86,25 @@ function buildProviders(config: Config): Map<string, Provider> {
   ]);
 }
 
+/** Keys of the shared rate limit in Redis. */
+const RATE_LIMIT_PREFIX = "aibridge:rl:";
+
+/**
+ * The per-key rate limit (SPEC §6): shared by every replica on one Redis when there is one (SPEC §16),
+ * with the in-process limiter deciding whenever Redis is unreachable.
+ */
+function rateLimit(config: Config, redis: SharedRedis | null, now: () => number): RequestRateLimit | null {
+  if (config.rateLimit <= 0) return null;
+  const local = new RateLimiter({ limit: config.rateLimit, now });
+  if (!redis) return local;
+  return new SharedRateLimiter({
+    limit: config.rateLimit,
+    store: redis,
+    fallback: local,
+    prefix: RATE_LIMIT_PREFIX,
+  });
+}
+
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
   const now = options.now ?? Date.now;
@@ -91,6 +114,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const metrics = createMetrics();
   let shuttingDown = false;
   let identityListener: IdentityListener | null = null;
+  let sharedRedis: SharedRedis | null = null;
 
   try {
     const bootstrapKey = await bootstrapAdmin(database, announce);
@@ -127,6 +151,17 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       database.engine === "postgres"
         ? await listenForIdentityChanges(config.postgresUrl, identities, logger)
         : null;
+    // What replicas share through Redis (SPEC §16). Starting never fails on Redis: without it,
+    // limits are per process until it answers.
+    if (config.redisUrl) {
+      sharedRedis = new SharedRedis({
+        connection: bunRedisConnection(config.redisUrl),
+        logger,
+        onUpChange: (up) => metrics.redisUp.set(up ? 1 : 0),
+        ...options.redisTimings,
+      });
+      await sharedRedis.start();
+    }
     const concurrency = new ConcurrencyLimiter(config.maxConcurrency);
     metrics.dataPlaneInFlight.collect(() => metrics.dataPlaneInFlight.set(concurrency.inFlight));
     const breakers = config.circuitBreakerEnabled
@@ -154,7 +189,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       identities,
       providers: buildProviders(config),
       concurrency,
-      rateLimiter: config.rateLimit > 0 ? new RateLimiter({ limit: config.rateLimit, now }) : null,
+      rateLimiter: rateLimit(config, sharedRedis, now),
       breakers,
       budgets,
       prices,
@@ -256,6 +291,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         await recorder.drain();
         await identities.settled();
         await identityListener?.close();
+        sharedRedis?.close();
         await retentionRun;
         metricsServer?.stop(true);
         await database.close();
@@ -279,6 +315,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     };
   } catch (error) {
     await identityListener?.close().catch(() => {});
+    sharedRedis?.close();
     await database.close().catch(() => {});
     throw error;
   }

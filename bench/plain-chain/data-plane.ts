@@ -47,7 +47,8 @@ export function plainDataPlane(deps: DataPlaneDeps) {
               metrics,
             )
           : undefined);
-      if (early) return early;
+      const refused = early instanceof Promise ? await early : early;
+      if (refused) return refused;
     }
     let response: Response;
     try {

@@ -8,7 +8,7 @@ import type { Budgets } from "../cost/budgets";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { ConcurrencyLimiter } from "../overload/concurrency";
-import type { RateLimiter } from "../overload/rate-limiter";
+import type { RequestRateLimit } from "../overload/rate-limiter";
 import type { Recorder } from "../recorder/recorder";
 import { authenticationStep } from "./authentication";
 import { budgetStep } from "./budget";
@@ -31,7 +31,7 @@ export interface DataPlaneDeps {
   providers: Map<string, Provider>;
   concurrency: ConcurrencyLimiter;
   /** null when the rate limit is off. */
-  rateLimiter: RateLimiter | null;
+  rateLimiter: RequestRateLimit | null;
   /** null when the circuit breaker is disabled. */
   breakers: CircuitBreakers | null;
   budgets: Budgets;

@@ -1,8 +1,7 @@
 import { Elysia } from "elysia";
 
 import type { Metrics } from "../observability/metrics";
-import { rateLimitKey } from "../overload/rate-limit-key";
-import type { RateLimiter } from "../overload/rate-limiter";
+import type { RateDecision, RequestRateLimit } from "../overload/rate-limiter";
 import { flightSlot } from "./context";
 import type { Flight } from "./flight";
 
@@ -10,16 +9,12 @@ export const RATE_LIMITED_BODY = JSON.stringify({
   message: "You've been rate limited. Please try again later.",
 });
 
-/** Per-key budget for intercepted routes only (SPEC §6); a refused request gives its slot back. */
-export function checkRateLimit(
+/** The decision's headers on the flight; a refusal is the SPEC 429 and gives its slot back. */
+function answer(
   flight: Flight,
-  request: Request,
-  clientIp: () => string | null,
-  limiter: RateLimiter,
+  decision: RateDecision,
   metrics: Pick<Metrics, "rateLimitRejectsTotal">,
 ): Response | undefined {
-  if (!flight.intercepted) return;
-  const decision = limiter.check(rateLimitKey(request.headers, clientIp));
   flight.responseHeaders.set("x-ratelimit-limit", String(decision.limit));
   flight.responseHeaders.set("x-ratelimit-remaining", String(decision.remaining));
   flight.responseHeaders.set("x-ratelimit-reset", String(decision.resetAt));
@@ -32,13 +27,35 @@ export function checkRateLimit(
   return new Response(RATE_LIMITED_BODY, { status: 429, headers });
 }
 
+/**
+ * Per-key budget for intercepted routes only (SPEC §6). In process the decision is synchronous (no
+ * promise on that path); shared through Redis (SPEC §16) it is awaited.
+ */
+export function checkRateLimit(
+  flight: Flight,
+  request: Request,
+  clientIp: () => string | null,
+  limiter: RequestRateLimit,
+  metrics: Pick<Metrics, "rateLimitRejectsTotal">,
+): Response | undefined | Promise<Response | undefined> {
+  if (!flight.intercepted) return;
+  const decision = limiter.check(limiter.keyOf(request.headers, clientIp));
+  return decision instanceof Promise
+    ? decision.then((d) => answer(flight, d, metrics))
+    : answer(flight, decision, metrics);
+}
+
 /** Second step (`onRequest`): the rate limit, before routing and authentication. */
-export function rateLimitStep(limiter: RateLimiter | null, metrics: Pick<Metrics, "rateLimitRejectsTotal">) {
+export function rateLimitStep(
+  limiter: RequestRateLimit | null,
+  metrics: Pick<Metrics, "rateLimitRejectsTotal">,
+) {
   const plugin = new Elysia({ name: "dataplane/rate-limit" }).use(flightSlot);
   if (!limiter) return plugin;
-  return plugin.onRequest(({ flight, request, server }) => {
+  // async: Elysia must await it whichever limiter decides (it guesses from a hook's source otherwise).
+  return plugin.onRequest(async ({ flight, request, server }) => {
     if (flight)
-      return checkRateLimit(
+      return await checkRateLimit(
         flight,
         request,
         () => server?.requestIP(request)?.address ?? null,

@@ -229,6 +229,10 @@ export function createMetrics(registry = new Registry()) {
       `${p}concurrency_rejects_total`,
       "Requests refused by the concurrency cap.",
     ),
+    redisUp: registry.gauge(
+      `${p}redis_up`,
+      "1 while the shared Redis (--redis-url) answers, 0 while limits are per process.",
+    ),
     dataPlaneInFlight: registry.gauge(`${p}data_plane_in_flight`, "Data-plane requests holding a slot."),
     circuitBreakerState: registry.gauge(
       `${p}circuit_breaker_state`,

@@ -1,3 +1,5 @@
+import { type RateLimitKeyOf, rateLimitKey } from "./rate-limit-key";
+
 /** The answer to one rate-limit check, with what the `X-RateLimit-*` / `Retry-After` headers need. */
 export interface RateDecision {
   allowed: boolean;
@@ -9,6 +11,16 @@ export interface RateDecision {
   resetAt: number;
   /** Whole seconds (>= 1) until this key would be admitted; 0 when allowed. */
   retryAfterSeconds: number;
+}
+
+/**
+ * A per-key rate limit as the data plane uses it: in process (`RateLimiter`, synchronous) or shared
+ * through Redis (`SharedRateLimiter`, asynchronous while Redis is up). Each names a request's budget
+ * its own way (`keyOf`): a per-process hash cannot be shared.
+ */
+export interface RequestRateLimit {
+  keyOf: RateLimitKeyOf;
+  check(key: string): RateDecision | Promise<RateDecision>;
 }
 
 export interface RateLimiterOptions {
@@ -131,7 +143,8 @@ function nextPowerOfTwo(n: number): number {
  * untouched for a whole generation has only admissions older than a window, so dropping the old
  * generation wholesale forgets nothing that matters.
  */
-export class RateLimiter {
+export class RateLimiter implements RequestRateLimit {
+  readonly keyOf = rateLimitKey;
   private readonly limit: number;
   private readonly now: () => number;
   private readonly maxCapacity: number;

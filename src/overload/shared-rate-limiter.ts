@@ -1,4 +1,5 @@
-import type { RateDecision, RateLimiter } from "./rate-limiter";
+import { sharedRateLimitKey } from "./rate-limit-key";
+import type { RateDecision, RateLimiter, RequestRateLimit } from "./rate-limiter";
 
 /**
  * Where the shared limiter runs its script: Redis through src/cluster/ in production, a fake in unit
@@ -7,6 +8,8 @@ import type { RateDecision, RateLimiter } from "./rate-limiter";
  */
 export interface ScriptStore {
   readonly up: boolean;
+  /** The script will be run: the store may prepare it (Redis: load it on every connection). */
+  register(script: string): void;
   evalScript(script: string, keys: string[], args: string[]): Promise<unknown>;
 }
 
@@ -17,7 +20,7 @@ const EXPIRY_MS_ARG = String(WINDOW_US / 1000);
 /**
  * One key's admissions of the last second, as a sorted set scored by admission time in microseconds
  * of the Redis server's own clock (one clock for every replica), checked and recorded in one atomic
- * step: an exact sliding log, like the in-process limiter. Members are unique (process id + counter).
+ * step: an exact sliding log, like the in-process limiter. Members are unique (limiter id + counter).
  * A clock stepping backwards never makes recorded admissions look older than they are. The set
  * expires a second after its newest admission, so idle keys cost nothing and a key never holds more
  * than `limit` members.
@@ -64,26 +67,27 @@ export interface SharedRateLimiterOptions {
   now?: () => number;
 }
 
-/** Unique within this process; with the process id, unique across replicas. */
-const PROCESS_ID = crypto.getRandomValues(new Uint32Array(2)).join(".");
-
 /**
  * The per-key rate limit shared by every replica on one Redis (SPEC §16), with the decision shape of
  * the in-process `RateLimiter`. While the store is down each replica decides alone, at once: no
  * request ever waits for or fails because of Redis.
  */
-export class SharedRateLimiter {
+export class SharedRateLimiter implements RequestRateLimit {
+  readonly keyOf = sharedRateLimitKey;
   private readonly limitArg: string;
+  /** Members are this limiter's random id and a counter: unique across limiters and replicas. */
+  private readonly id = crypto.getRandomValues(new Uint32Array(2)).join(".");
   private sequence = 0;
 
   constructor(private readonly opts: SharedRateLimiterOptions) {
     this.limitArg = String(Math.floor(opts.limit));
+    opts.store.register(SLIDING_LOG_SCRIPT);
   }
 
   check(key: string): RateDecision | Promise<RateDecision> {
     const { store, fallback } = this.opts;
     if (!store.up) return fallback.check(key);
-    const member = `${PROCESS_ID}.${(this.sequence++).toString(36)}`;
+    const member = `${this.id}.${(this.sequence++).toString(36)}`;
     const now = this.opts.now;
     const args = now
       ? [this.limitArg, WINDOW_US_ARG, member, "60000", String(Math.round(now() * 1000))]

@@ -3,6 +3,9 @@ import { sql } from "drizzle-orm";
 import type { Config } from "../../src/config/options";
 import { resultRows } from "../../src/db/migrate";
 import { startTestGateway, type TestGateway } from "./gateway";
+
+type GatewayOptions = NonNullable<Parameters<typeof startTestGateway>[1]>;
+
 import { MockUpstream } from "./mock-upstream";
 
 export interface BridgeFixture {
@@ -19,7 +22,7 @@ export const ANTHROPIC_KEY = "sk-ant-configured-0123456789abcdef";
 /** A gateway whose providers point at a mock upstream (Anthropic base with a path prefix). */
 export async function startBridge(
   overrides: Partial<Config> = {},
-  options: { now?: () => number; bodyIdleTimeoutMs?: number } = {},
+  options: Pick<GatewayOptions, "now" | "redisTimings" | "bodyIdleTimeoutMs"> = {},
 ): Promise<BridgeFixture> {
   const upstream = new MockUpstream();
   const gw = await startTestGateway(

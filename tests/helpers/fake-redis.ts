@@ -75,6 +75,11 @@ export class FakeRedisConnection implements RedisConnection {
       return Promise.reject(new Error("NOSCRIPT No matching script. Please use EVAL."));
     }
     if (command === "EVAL") this.scripts.add(new Bun.CryptoHasher("sha1").update(args[0]!).digest("hex"));
+    if (command === "SCRIPT" && args[0] === "LOAD") {
+      const sha = new Bun.CryptoHasher("sha1").update(args[1]!).digest("hex");
+      this.scripts.add(sha);
+      return Promise.resolve(sha);
+    }
     return Promise.resolve(this.answer(command, args));
   }
 

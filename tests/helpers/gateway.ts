@@ -1,7 +1,7 @@
 import type { Config } from "../../src/config/options";
 import { ConfigError, resolveConfig } from "../../src/config/parse";
 import { createLogger, type Logger, silentLogger } from "../../src/observability/logger";
-import { type RunningServer, startServer } from "../../src/server";
+import { type RunningServer, type ServerOptions, startServer } from "../../src/server";
 import { createTestDatabase, type TestDatabase } from "./database";
 
 export interface TestGateway {
@@ -31,7 +31,13 @@ export function testConfig(overrides: Partial<Config>, database: TestDatabase): 
 /** Starts the real gateway in-process on a random port with a fresh database. */
 export async function startTestGateway(
   overrides: Partial<Config> = {},
-  options: { now?: () => number; logger?: Logger; database?: TestDatabase; bodyIdleTimeoutMs?: number } = {},
+  options: {
+    now?: () => number;
+    logger?: Logger;
+    database?: TestDatabase;
+    redisTimings?: ServerOptions["redisTimings"];
+    bodyIdleTimeoutMs?: number;
+  } = {},
 ): Promise<TestGateway> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(overrides, database);
@@ -46,6 +52,7 @@ export async function startTestGateway(
     announce: () => {},
     now: options.now,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs,
+    redisTimings: options.redisTimings,
   });
   return {
     server,

@@ -49,6 +49,11 @@ export class TestRedis {
     }
   }
 
+  /** Starts it again unless it runs (a test that failed midway must not break the next one). */
+  async ensureRunning(): Promise<void> {
+    if (!this.running) await this.restart();
+  }
+
   private get running(): boolean {
     return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
   }

@@ -29,6 +29,9 @@ async function sharedRedis(options: { retryEveryMs?: number } = {}) {
     connection: bunRedisConnection(server.url),
     logger: { info: () => {}, warn: (msg) => warnings.push(msg) },
     retryEveryMs: options.retryEveryMs ?? 1000,
+    // A loaded test machine can stall a process for more than SPEC §16's 50 ms (unit-tested with
+    // fake timers); these tests are about what Redis answers.
+    commandTimeoutMs: 2000,
   });
   opened.push(redis);
   await redis.start();
@@ -119,7 +122,7 @@ describe("Redis outages", () => {
     if (!condition()) throw new Error(`timed out waiting for ${what}`);
   }
 
-  test("Redis paused: a request decides in process after the 50 ms timeout; back by itself", async () => {
+  test("Redis paused: a request decides in process after the command timeout; back by itself", async () => {
     const { redis, warnings } = await sharedRedis({ retryEveryMs: 50 });
     const shared = limiter(redis, 2, uniquePrefix());
     server.pause();

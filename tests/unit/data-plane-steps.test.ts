@@ -103,12 +103,54 @@ describe("rate-limit step", () => {
     expect(check(flightFor(openai, "/v1/models", "GET"))).toBeUndefined();
     expect(check(flightFor())).toBeUndefined();
     const inFlight = slots.inFlight;
-    const refused = check(flightFor())!;
+    const refused = check(flightFor()) as Response;
     expect(refused.status).toBe(429);
     expect(await refused.json()).toEqual({ message: "You've been rate limited. Please try again later." });
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
     expect(slots.inFlight).toBe(inFlight);
+  });
+});
+
+describe("rate-limit step with a shared (asynchronous) limiter", () => {
+  test("the same answers, under the limiter's own budget key, and a refusal frees the slot", async () => {
+    const keys: string[] = [];
+    let allowed = true;
+    const shared = {
+      keyOf: () => "shared-key",
+      check: (key: string) => {
+        keys.push(key);
+        return Promise.resolve({
+          allowed,
+          limit: 7,
+          remaining: allowed ? 6 : 0,
+          resetAt: 1_700_000_001,
+          retryAfterSeconds: allowed ? 0 : 2,
+        });
+      },
+    };
+    const metrics = createMetrics();
+    const slots = new ConcurrencyLimiter(0);
+    const check = (flight: Flight) => {
+      flight.slot = slots.tryAcquire();
+      return checkRateLimit(flight, request({ "x-api-key": AIB }), () => null, shared, metrics);
+    };
+    const admitted = flightFor();
+    expect(await check(admitted)).toBeUndefined();
+    expect(admitted.responseHeaders.get("x-ratelimit-limit")).toBe("7");
+    expect(admitted.responseHeaders.get("x-ratelimit-remaining")).toBe("6");
+    expect(admitted.responseHeaders.get("x-ratelimit-reset")).toBe("1700000001");
+    allowed = false;
+    const inFlight = slots.inFlight;
+    const refused = (await check(flightFor()))!;
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ message: "You've been rate limited. Please try again later." });
+    expect(refused.headers.get("retry-after")).toBe("2");
+    expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(refused.headers.get("x-ratelimit-reset")).toBe("1700000001");
+    expect(slots.inFlight).toBe(inFlight);
+    expect(keys).toEqual(["shared-key", "shared-key"]);
+    expect(metrics.rateLimitRejectsTotal.get()).toBe(1);
   });
 });
 

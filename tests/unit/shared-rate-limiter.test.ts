@@ -10,6 +10,10 @@ import {
 class FakeStore implements ScriptStore {
   up = true;
   readonly calls: { script: string; keys: string[]; args: string[] }[] = [];
+  readonly registered: string[] = [];
+  register(script: string): void {
+    this.registered.push(script);
+  }
   reply: () => Promise<unknown> = () => Promise.resolve([1, 4, 1_700_000_001_000_000, 0]);
   evalScript(script: string, keys: string[], args: string[]): Promise<unknown> {
     this.calls.push({ script, keys, args });
@@ -32,6 +36,7 @@ describe("SharedRateLimiter", () => {
     expect(store.calls).toHaveLength(2);
     const [first, second] = store.calls;
     expect(first!.script).toBe(SLIDING_LOG_SCRIPT);
+    expect(store.registered).toEqual([SLIDING_LOG_SCRIPT]);
     expect(first!.keys).toEqual(["test:rl:k:abc"]);
     expect(first!.args.slice(0, 2)).toEqual(["5", "1000000"]);
     expect(first!.args[3]).toBe("1000");

@@ -157,6 +157,34 @@ describe("SharedRedis", () => {
     expect(s.redis.up).toBe(true);
   });
 
+  test("registered scripts are loaded at once and again on every reconnection", async () => {
+    const s = setup("refusing");
+    await started(s);
+    const sha = new Bun.CryptoHasher("sha1").update("return 2").digest("hex");
+    s.redis.register("return 2");
+    expect(s.connection.scripts.has(sha)).toBe(false);
+    s.connection.mode = "up";
+    await s.timers.advance(1000);
+    expect(s.redis.up).toBe(true);
+    expect(s.connection.scripts.has(sha)).toBe(true);
+    // Redis restarted (scripts forgotten): loaded again before requests use it.
+    s.connection.scripts.clear();
+    s.connection.mode = "refusing";
+    await s.redis.command("GET", ["k"]).catch(() => {});
+    s.connection.mode = "up";
+    await s.timers.advance(1000);
+    expect(s.connection.scripts.has(sha)).toBe(true);
+    const before = s.connection.sent.length;
+    await s.redis.evalScript("return 2", [], []);
+    expect(s.connection.sent.slice(before).map((c) => c.command)).toEqual(["EVALSHA"]);
+    // Registered while up: loaded right away.
+    s.redis.register("return 3");
+    await settle();
+    expect(s.connection.scripts.has(new Bun.CryptoHasher("sha1").update("return 3").digest("hex"))).toBe(
+      true,
+    );
+  });
+
   test("close stops the background retries and closes the connection", async () => {
     const s = setup("refusing");
     await started(s);
