@@ -1,7 +1,7 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 
 import type { Db } from "../db/engine";
-import { spendDaily, userBudgets } from "../db/schema";
+import { spendByUserDaily, userBudgets } from "../db/schema";
 import { monthStart, nextMonthStart } from "./month";
 import type { SpendLedger } from "./spend-ledger";
 
@@ -50,10 +50,18 @@ export class Budgets {
     await this.reload();
     const month = monthStart(now());
     const spent = await db
-      .select({ userId: spendDaily.initiatorId, micros: sql<string>`sum(${spendDaily.costMicros})` })
-      .from(spendDaily)
-      .where(and(gte(spendDaily.day, new Date(month)), lt(spendDaily.day, new Date(nextMonthStart(month)))))
-      .groupBy(spendDaily.initiatorId);
+      .select({
+        userId: spendByUserDaily.initiatorId,
+        micros: sql<string>`sum(${spendByUserDaily.costMicros})`,
+      })
+      .from(spendByUserDaily)
+      .where(
+        and(
+          gte(spendByUserDaily.day, new Date(month)),
+          lt(spendByUserDaily.day, new Date(nextMonthStart(month))),
+        ),
+      )
+      .groupBy(spendByUserDaily.initiatorId);
     for (const row of spent) ledger.add(row.userId, month, Number(row.micros));
     this.timer = setInterval(
       () => this.reload().catch((e) => this.options.onRefreshError?.(e)),

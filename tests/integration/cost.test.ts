@@ -4,8 +4,10 @@ import Anthropic from "@anthropic-ai/sdk";
 import { sql } from "drizzle-orm";
 import OpenAI from "openai";
 
-import { nextMonthStart } from "../../src/cost/month";
+import { Budgets } from "../../src/cost/budgets";
+import { monthStart, nextMonthStart } from "../../src/cost/month";
 import { PriceService } from "../../src/cost/price-service";
+import { InMemorySpendLedger } from "../../src/cost/spend-ledger";
 import { type BridgeFixture, query, settled, startBridge } from "../helpers/bridge";
 import { api, createUserWithKey } from "../helpers/http";
 import { anthropicMessage, chatCompletion, responsesObject } from "../helpers/provider-wire";
@@ -379,6 +381,19 @@ describe("budgets", () => {
     } finally {
       clock.now = Date.now();
     }
+  });
+
+  test("a start seeds each user's spend of the month from the recorded rows", async () => {
+    const ledger = new InMemorySpendLedger();
+    const restarted = new Budgets({
+      db: f.gw.server.database.db,
+      ledger,
+      defaultLimitMicros: 0,
+      now: Date.now,
+    });
+    await restarted.start();
+    restarted.stop();
+    expect(ledger.spent(member.id, monthStart(Date.now()))).toBe(OPUS_COST);
   });
 
   test("budget reads: self, owner and auditor; not another member", async () => {
