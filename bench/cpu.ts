@@ -33,8 +33,8 @@ export interface CpuGroup {
 export const fixedPids = (...pids: number[]): CpuGroup => ({ pids: async () => pids });
 
 /**
- * The PostgreSQL processes serving one database: its backends, plus the server-wide writers (WAL
- * writer, background writer, checkpointer), which other databases' work would share.
+ * The PostgreSQL processes serving one database: its backends. The server-wide writers (WAL writer,
+ * background writer, checkpointer) are left out: on a shared server they mostly work for others.
  */
 export function postgresProcesses(adminUrl: string, database: string): CpuGroup {
   return {
@@ -43,8 +43,7 @@ export function postgresProcesses(adminUrl: string, database: string): CpuGroup 
       try {
         const rows = await sql<{ pid: number }[]>`
           SELECT pid FROM pg_stat_activity
-          WHERE (datname = ${database} AND pid <> pg_backend_pid())
-             OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`;
+          WHERE datname = ${database} AND pid <> pg_backend_pid()`;
         return rows.map((r) => r.pid);
       } finally {
         await sql.end();

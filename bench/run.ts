@@ -233,7 +233,7 @@ async function main(): Promise<number> {
     ...(cpu
       ? [
           "",
-          "CPU per request at saturation, from the kernel's accounting (/proc/<pid>/stat utime + stime over the measured wrk run, divided by the requests answered; PostgreSQL = the bench database's backends plus the WAL writer, background writer and checkpointer):",
+          "CPU per request at saturation, from the kernel's accounting (/proc/<pid>/stat utime + stime over the measured wrk run, divided by the requests answered; PostgreSQL = the bench database's backends; the server-wide WAL writer, background writer and checkpointer are not counted):",
           "",
           cpu,
         ]
