@@ -50,6 +50,18 @@ describe("readBody (SPEC §13)", () => {
     await expect(readBody(streamed([], false), limits)).rejects.toBeInstanceOf(BodyIdleError);
   });
 
+  test("a small declared body is read in one piece, under the same idle timeout and size limit", async () => {
+    const limits = { maxBytes: 8, idleTimeoutMs: 20 };
+    const declared = (chunks: string[], end: boolean, length: number) =>
+      streamed(chunks, end, { "content-length": String(length) });
+    expect(new TextDecoder().decode(await readBody(declared(["{", "}"], true, 2), limits))).toBe("{}");
+    await expect(readBody(declared(["{"], false, 2), limits)).rejects.toBeInstanceOf(BodyIdleError);
+    // A body longer than it declared is still held to the limit.
+    await expect(readBody(declared(["123456789"], true, 4), limits)).rejects.toBeInstanceOf(
+      BodyTooLargeError,
+    );
+  });
+
   test("refusals are provider-shaped: 413, 408, 400", async () => {
     const flight = new Flight();
     flight.provider = anthropicProvider({ baseUrl: "http://up/", key: "" });
