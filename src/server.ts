@@ -11,6 +11,7 @@ import { CommandError } from "./cli/command-error";
 import { openMigratedDatabase } from "./cli/database";
 import { type IdentityListener, listenForIdentityChanges } from "./cluster/identity-listener";
 import { bunRedisConnection, SharedRedis, type SharedRedisOptions } from "./cluster/shared-redis";
+import { SharedSpendLedger } from "./cluster/shared-spend-ledger";
 import type { Config } from "./config/options";
 import { parseAddress } from "./config/parse";
 import { Budgets } from "./cost/budgets";
@@ -86,8 +87,9 @@ function buildProviders(config: Config): Map<string, Provider> {
   ]);
 }
 
-/** Keys of the shared rate limit in Redis. */
+/** Keys of the shared rate limit and spend in Redis. */
 const RATE_LIMIT_PREFIX = "aibridge:rl:";
+const SPEND_PREFIX = "aibridge:spend:";
 
 /**
  * The per-key rate limit (SPEC §6): shared by every replica on one Redis when there is one (SPEC §16),
@@ -122,7 +124,23 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       logger.warn("could not refresh prices", { error }),
     );
     await prices.start();
-    const ledger = new InMemorySpendLedger();
+    // What replicas share through Redis (SPEC §16). Starting never fails on Redis: without it,
+    // limits are per process until it answers.
+    if (config.redisUrl) {
+      sharedRedis = new SharedRedis({
+        connection: bunRedisConnection(config.redisUrl),
+        logger,
+        onUpChange: (up) => metrics.redisUp.set(up ? 1 : 0),
+        ...options.redisTimings,
+      });
+      await sharedRedis.start();
+    }
+    // Each user's monthly spend: shared by the replicas on one Redis (SPEC §15, §16).
+    const sharedLedger = sharedRedis
+      ? new SharedSpendLedger({ store: sharedRedis, prefix: SPEND_PREFIX })
+      : null;
+    sharedLedger?.start();
+    const ledger = sharedLedger ?? new InMemorySpendLedger();
     const budgets = new Budgets({
       db: database.db,
       ledger,
@@ -151,17 +169,6 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       database.engine === "postgres"
         ? await listenForIdentityChanges(config.postgresUrl, identities, logger)
         : null;
-    // What replicas share through Redis (SPEC §16). Starting never fails on Redis: without it,
-    // limits are per process until it answers.
-    if (config.redisUrl) {
-      sharedRedis = new SharedRedis({
-        connection: bunRedisConnection(config.redisUrl),
-        logger,
-        onUpChange: (up) => metrics.redisUp.set(up ? 1 : 0),
-        ...options.redisTimings,
-      });
-      await sharedRedis.start();
-    }
     const concurrency = new ConcurrencyLimiter(config.maxConcurrency);
     metrics.dataPlaneInFlight.collect(() => metrics.dataPlaneInFlight.set(concurrency.inFlight));
     const breakers = config.circuitBreakerEnabled
@@ -277,6 +284,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         clearInterval(retentionTimer);
         prices.stop();
         budgets.stop();
+        sharedLedger?.stop();
         logger.info("shutting down: finishing in-flight requests", { in_flight: concurrency.inFlight });
         const closed = server.stop(false);
         const deadline = performance.now() + config.shutdownGracePeriod;

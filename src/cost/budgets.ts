@@ -62,7 +62,7 @@ export class Budgets {
         ),
       )
       .groupBy(spendByUserDaily.initiatorId);
-    for (const row of spent) ledger.add(row.userId, month, Number(row.micros));
+    for (const row of spent) ledger.seed(row.userId, month, Number(row.micros));
     this.timer = setInterval(
       () => this.reload().catch((e) => this.options.onRefreshError?.(e)),
       REFRESH_EVERY_MS,

@@ -3,6 +3,8 @@
  * The recorder adds each committed batch's cost; the Redis-backed implementation (§16) shares it.
  */
 export interface SpendLedger {
+  /** The spend already recorded in the database, loaded at start (a shared ledger may know more). */
+  seed(userId: string, monthStart: number, micros: number): void;
   add(userId: string, monthStart: number, micros: number): void;
   spent(userId: string, monthStart: number): number;
 }
@@ -10,6 +12,10 @@ export interface SpendLedger {
 /** One process's ledger. Only the two newest months are kept: older ones can no longer be checked. */
 export class InMemorySpendLedger implements SpendLedger {
   private readonly months = new Map<number, Map<string, number>>();
+
+  seed(userId: string, monthStart: number, micros: number): void {
+    this.add(userId, monthStart, micros);
+  }
 
   add(userId: string, monthStart: number, micros: number): void {
     if (micros === 0) return;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 
 import { bunRedisConnection, SharedRedis } from "../../src/cluster/shared-redis.ts";
+import { SharedSpendLedger } from "../../src/cluster/shared-spend-ledger.ts";
 import { RateLimiter } from "../../src/overload/rate-limiter.ts";
 import { SharedRateLimiter } from "../../src/overload/shared-rate-limiter.ts";
 import { burstsAndPauses, integerGap, runScenario, type Scenario } from "../helpers/rate-limit-scenarios.ts";
@@ -112,6 +113,32 @@ describe("SharedRateLimiter on a real Redis", () => {
     expect(await shared.check("k")).toMatchObject({ allowed: true, remaining: 3 });
     expect(redis.up).toBe(true);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe("SharedSpendLedger on a real Redis", () => {
+  test("two replicas' spend adds up in Redis and reaches both checks; a second start does not add the seed again", async () => {
+    const prefix = uniquePrefix();
+    const month = Date.UTC(2026, 11, 1);
+    const a = new SharedSpendLedger({ store: (await sharedRedis()).redis, prefix });
+    const b = new SharedSpendLedger({ store: (await sharedRedis()).redis, prefix });
+    a.seed("u", month, 1_000_000);
+    b.seed("u", month, 1_000_000);
+    a.add("u", month, 250);
+    b.add("u", month, 750);
+    expect(a.spent("u", month)).toBe(1_000_250);
+    for (
+      let i = 0;
+      i < 100 && (a.spent("u", month) !== 1_001_000 || b.spent("u", month) !== 1_001_000);
+      i++
+    ) {
+      await a.refresh();
+      await b.refresh();
+    }
+    expect(a.spent("u", month)).toBe(1_001_000);
+    expect(b.spent("u", month)).toBe(1_001_000);
+    const ttl = Number(await (await sharedRedis()).redis.command("TTL", [`${prefix}${month}:u`]));
+    expect(ttl).toBeGreaterThan(60 * 24 * 3600);
   });
 });
 
