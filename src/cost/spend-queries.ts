@@ -4,7 +4,15 @@ import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../db/engine";
 import { type InterceptionConditions, type Reader, readableBy } from "../db/interception-queries";
 import { resultRows } from "../db/migrate";
-import { interceptions, spendByModelDaily, spendByUserDaily, spendDaily, tokenUsages } from "../db/schema";
+import {
+  interceptions,
+  spendByModelDaily,
+  spendByUserDaily,
+  spendByUserMonthly,
+  spendDaily,
+  tokenUsages,
+} from "../db/schema";
+import { monthStart, nextMonthStart } from "./month";
 
 export const SPEND_GROUPS = ["user", "model", "provider", "client", "day"] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];
@@ -81,7 +89,16 @@ const byModelColumns: Columns = {
   time: spendByModelDaily.day,
 };
 
-type Rollup = typeof spendDaily | typeof spendByUserDaily | typeof spendByModelDaily;
+const byUserMonthColumns: Columns = {
+  initiator: spendByUserMonthly.initiatorId,
+  time: spendByUserMonthly.month,
+};
+
+type Rollup =
+  | typeof spendDaily
+  | typeof spendByUserDaily
+  | typeof spendByUserMonthly
+  | typeof spendByModelDaily;
 
 /** The narrowest rollup that has every column the group, the filters and the reader's rights need. */
 function source(reader: Reader, group: SpendGroup, f: InterceptionConditions): [Rollup, Columns] {
@@ -134,12 +151,25 @@ export async function spendBy(
     if (range.from < lo) parts.push(exact(range.from, lo));
     if (hi < range.to) parts.push(exact(hi, range.to));
     const [rollup, columns] = source(reader, group, f);
-    parts.push(sql`SELECT ${groupKey(group, columns, true)} AS key, sum(${rollup.interceptions}) AS n,
-        sum(${rollup.inputTokens}) AS i, sum(${rollup.outputTokens}) AS o, sum(${rollup.cacheReadInputTokens}) AS r,
-        sum(${rollup.cacheWriteInputTokens}) AS w, sum(${rollup.costMicros}) AS c, sum(${rollup.unpricedUsages}) AS u
-      FROM ${rollup}
-      WHERE ${and(filters(reader, f, columns), sql`${columns.time} >= ${at(lo)} AND ${columns.time} < ${at(hi)}`)}
-      GROUP BY 1`);
+    const part = (r: Rollup, c: Columns, from: Date, to: Date) =>
+      sql`SELECT ${groupKey(group, c, true)} AS key, sum(${r.interceptions}) AS n,
+        sum(${r.inputTokens}) AS i, sum(${r.outputTokens}) AS o, sum(${r.cacheReadInputTokens}) AS r,
+        sum(${r.cacheWriteInputTokens}) AS w, sum(${r.costMicros}) AS c, sum(${r.unpricedUsages}) AS u
+      FROM ${r}
+      WHERE ${and(filters(reader, f, c), sql`${c.time} >= ${at(from)} AND ${c.time} < ${at(to)}`)}
+      GROUP BY 1`;
+    // Whole calendar months of spend by user come from the monthly rollup: one row per user.
+    const m1 = new Date(
+      lo.getTime() === monthStart(lo.getTime()) ? lo.getTime() : nextMonthStart(lo.getTime()),
+    );
+    const m2 = new Date(monthStart(hi.getTime()));
+    if (rollup === spendByUserDaily && group === "user" && m1 < m2) {
+      if (lo < m1) parts.push(part(rollup, columns, lo, m1));
+      parts.push(part(spendByUserMonthly, byUserMonthColumns, m1, m2));
+      if (m2 < hi) parts.push(part(rollup, columns, m2, hi));
+    } else {
+      parts.push(part(rollup, columns, lo, hi));
+    }
   }
   const union = sql.join(parts, sql` UNION ALL `);
   const label =

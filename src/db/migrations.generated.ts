@@ -10,6 +10,8 @@ import m7 from "../../drizzle/0007_spend_rollups.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_spend_rollup_triggers.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_sessions_indexes.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_session_rollup.sql" with { type: "text" };
+import m11 from "../../drizzle/0011_spend_by_user_monthly.sql" with { type: "text" };
+import m12 from "../../drizzle/0012_spend_by_user_monthly_triggers.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -23,4 +25,6 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: "0008_spend_rollup_triggers", sql: m8 },
   { tag: "0009_sessions_indexes", sql: m9 },
   { tag: "0010_session_rollup", sql: m10 },
+  { tag: "0011_spend_by_user_monthly", sql: m11 },
+  { tag: "0012_spend_by_user_monthly_triggers", sql: m12 },
 ];

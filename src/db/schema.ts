@@ -324,6 +324,13 @@ export const spendByUserDaily = pgTable(
   ],
 );
 
+/** The per-initiator rollup by UTC month: a month's spend by user reads one row per user. */
+export const spendByUserMonthly = pgTable(
+  "aibridge_spend_by_user_monthly",
+  { initiatorId: uuid("initiator_id").notNull(), month: at("month").notNull(), ...spendColumns() },
+  (t) => [primaryKey({ name: "aibridge_spend_by_user_monthly_pk", columns: [t.initiatorId, t.month] })],
+);
+
 export const spendByModelDaily = pgTable(
   "aibridge_spend_by_model_daily",
   { day: at("day").notNull(), ...dimensionColumns(), ...spendColumns() },

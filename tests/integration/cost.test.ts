@@ -248,8 +248,19 @@ describe("spend", () => {
     };
     const check = async () => {
       const expected = await totals();
-      for (const group of ["user", "model", "provider", "client", "day"]) {
-        const res = await api(f.gw.url, `/api/v2/aibridge/spend?group_by=${group}`, { key: auditor.key });
+      // The last one spans days of the month before and whole months (the monthly rollup).
+      const since = new Date(
+        Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 15),
+      ).toISOString();
+      for (const [group, q] of [
+        ["user", ""],
+        ["model", ""],
+        ["provider", ""],
+        ["client", ""],
+        ["day", ""],
+        ["user", `&q=started_after:${since}`],
+      ]) {
+        const res = await api(f.gw.url, `/api/v2/aibridge/spend?group_by=${group}${q}`, { key: auditor.key });
         const sum = (k: "interceptions" | "cost_micros" | "input_tokens") =>
           res.json.rows.reduce((a: number, r: Record<string, number>) => a + r[k]!, 0);
         expect({
