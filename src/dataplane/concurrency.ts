@@ -37,7 +37,10 @@ export function concurrencyStep(
   return new Elysia({ name: "dataplane/concurrency" })
     .use(flightSlot)
     .onRequest(({ flight }) => {
-      if (flight) return takeSlot(flight, limiter, metrics);
+      // Not `return takeSlot(…)`: Elysia reads a hook's source and takes that shape for async.
+      let refused: Response | undefined;
+      if (flight) refused = takeSlot(flight, limiter, metrics);
+      return refused;
     })
     .onAfterResponse({ as: "scoped" }, ({ flight }) => {
       if (flight && !flight.bodyOwnsEnd) flight.releaseSlot();

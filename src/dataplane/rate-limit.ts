@@ -1,7 +1,9 @@
+import type { Server } from "bun";
+
 import { Elysia } from "elysia";
 
 import type { Metrics } from "../observability/metrics";
-import type { RateDecision, RequestRateLimit } from "../overload/rate-limiter";
+import { type RateDecision, RateLimiter, type RequestRateLimit } from "../overload/rate-limiter";
 import { flightSlot } from "./context";
 import type { Flight } from "./flight";
 
@@ -45,6 +47,11 @@ export function checkRateLimit(
     : answer(flight, decision, metrics);
 }
 
+/** The client's IP, looked up only when a request carries no key. */
+function ipOf(server: Server<unknown> | null | undefined, request: Request): () => string | null {
+  return () => server?.requestIP(request)?.address ?? null;
+}
+
 /** Second step (`onRequest`): the rate limit, before routing and authentication. */
 export function rateLimitStep(
   limiter: RequestRateLimit | null,
@@ -52,15 +59,18 @@ export function rateLimitStep(
 ) {
   const plugin = new Elysia({ name: "dataplane/rate-limit" }).use(flightSlot);
   if (!limiter) return plugin;
+  if (limiter instanceof RateLimiter) {
+    // In process the hook stays synchronous: one async onRequest hook makes Elysia's handler of
+    // every route async (Elysia reads a hook's source: `return f(…)` counts as async).
+    return plugin.onRequest(({ flight, request, server }) => {
+      let refused: Response | undefined;
+      if (flight)
+        refused = checkRateLimit(flight, request, ipOf(server, request), limiter, metrics) as Response;
+      return refused;
+    });
+  }
   // async: Elysia must await it whichever limiter decides (it guesses from a hook's source otherwise).
   return plugin.onRequest(async ({ flight, request, server }) => {
-    if (flight)
-      return await checkRateLimit(
-        flight,
-        request,
-        () => server?.requestIP(request)?.address ?? null,
-        limiter,
-        metrics,
-      );
+    if (flight) return await checkRateLimit(flight, request, ipOf(server, request), limiter, metrics);
   });
 }
