@@ -1,3 +1,4 @@
+import { redisTimingsFromEnv } from "../cluster/test-timings";
 import { createLogger } from "../observability/logger";
 import { startServer } from "../server";
 import type { Command } from "./commands";
@@ -9,7 +10,7 @@ export const serverCommand: Command = {
   flags: {},
   async run({ config }) {
     const logger = createLogger(config.logFormat);
-    const running = await startServer(config, { logger });
+    const running = await startServer(config, { logger, redisTimings: redisTimingsFromEnv(process.env) });
     const done = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info("signal received", { signal });
