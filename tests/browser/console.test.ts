@@ -118,12 +118,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png` });
 }
 
-/** Whether this server has the endpoint yet (the sessions and cost APIs arrive separately). */
-async function hasEndpoint(path: string): Promise<boolean> {
-  const answer = await api(origin, path, { key: data.admin.key });
-  return answer.status === 200;
-}
-
 describe.skipIf(!CHROMIUM)(
   `the web console in headless chromium, compiled executable on ${TEST_ENGINE}`,
   () => {
@@ -233,28 +227,36 @@ describe.skipIf(!CHROMIUM)(
       await waitForUrl(page, (p) => !p.has("model"));
     });
 
-    test("Sessions (home) lists real sessions and opens one's timeline, or says the API is not available", async () => {
+    test("Sessions (home): real sessions, filters in the URL, and a session's timeline with in-page search", async () => {
       const { page } = admin;
       await page.click('nav a[href="/console"]');
-      await page.waitForSelector("table.list, .state-error, .state-empty");
-      if (!(await hasEndpoint("/api/v2/aibridge/sessions"))) {
-        await waitForText(page, ".state-error", "not available on this server");
-        await screenshot(page, "sessions");
-        return;
-      }
-      await waitForText(page, "[data-testid=total]", "sessions");
-      expect(await textOf(page, "table.list tbody")).toContain("alice");
+      // alice's one Claude Code session, bob's two Codex sessions, and one per admin request.
+      const sessions = 1 + 2 + data.sent.admin!;
+      await waitForText(page, "[data-testid=total]", `of ${sessions} sessions`);
+      expect(await rowCount(page)).toBe(sessions);
+      expect(await textOf(page, "table.sessions tbody")).toContain("Run the test suite, pass 10");
       await screenshot(page, "sessions");
       await page.select("#filter-provider", "anthropic");
-      await waitForText(page, "[data-testid=total]", "of 1 sessions");
+      await waitForText(page, "[data-testid=total]", "1–1 of 1 session");
       expect(search(page).get("provider")).toBe("anthropic");
-      await page.click("table.list tbody tr td a");
-      await waitForUrl(page, (_p, path) => path.startsWith("/console/sessions/"));
-      await waitForText(page, ".timeline", "Run the test suite");
-      await page.type("#session-search", "pass 7");
-      await waitForText(page, ".field.search", "1 of");
-      await screenshot(page, "session");
+      const row = await textOf(page, "table.sessions tbody tr");
+      for (const cell of ["alice", "anthropic", "Claude Code", "claude-sonnet-4-5-20250929", "10"])
+        expect(row).toContain(cell);
+
+      await page.click("table.sessions tbody tr td a");
+      await waitForUrl(page, (_p, path) => path === "/console/sessions/session-alice-1");
+      await waitForText(page, ".timeline", "Run the test suite, pass 1");
+      expect(await page.$$eval("article.thread", (t) => t.length)).toBe(10);
+      // Each thread: the prompt and its three agentic actions with their tool calls; thinking collapsed.
+      expect(await page.$$eval("article.thread:first-child li.action", (a) => a.length)).toBe(3);
+      expect(await textOf(page, "article.thread li.action .tool-call")).toContain('{"command":"bun test"}');
+      expect(await page.$$eval("details.thinking", (d) => d.length)).toBe(30);
       expect(await page.$$eval("details.thinking[open]", (d) => d.length)).toBe(0);
+      await page.type("#session-search", "pass 7");
+      await waitForText(page, ".field.search", "1 of 10 threads match");
+      expect(await page.$$eval("article.thread", (t) => t.length)).toBe(1);
+      await page.click("article.thread details.thinking summary");
+      await screenshot(page, "session");
     });
 
     test("Spend: cost and tokens per day by model, top users/models/clients, CSV export", async () => {

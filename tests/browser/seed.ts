@@ -19,8 +19,12 @@ export interface Seeded {
   total: number;
 }
 
-/** The mock upstream answers Anthropic messages (with a tool call) and OpenAI chat completions. */
+/**
+ * The mock upstream answers Anthropic messages with thinking and a tool call (numbered `toolu_<n>`, so
+ * that the next request can answer it) and OpenAI chat completions with text.
+ */
 export function answerLikeProviders(upstream: MockUpstream): void {
+  let toolCalls = 0;
   upstream.handler = (request) => {
     const body = JSON.parse(request.body) as { model: string };
     if (request.path.endsWith("/v1/messages")) {
@@ -29,12 +33,7 @@ export function answerLikeProviders(upstream: MockUpstream): void {
           [
             { type: "thinking", thinking: "The user wants the tests run; read the config first." },
             { type: "text", text: "Running the tests." },
-            {
-              type: "tool_use",
-              id: `toolu_${crypto.randomUUID().slice(0, 8)}`,
-              name: "Bash",
-              input: { command: "bun test" },
-            },
+            { type: "tool_use", id: `toolu_${++toolCalls}`, name: "Bash", input: { command: "bun test" } },
           ],
           {
             input_tokens: 1200,
@@ -57,19 +56,33 @@ export function answerLikeProviders(upstream: MockUpstream): void {
   };
 }
 
-async function send(url: string, key: string, body: unknown, headers: Record<string, string>): Promise<void> {
+async function send(
+  url: string,
+  key: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<unknown> {
   const response = await fetch(url, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   if (response.status !== 200) throw new Error(`seeding ${url}: ${response.status} ${await response.text()}`);
-  await response.arrayBuffer();
+  return response.json();
+}
+
+type Message = { role: string; content: unknown };
+
+/** The tool call the answer asked for. */
+function toolUse(answer: unknown): { type: "tool_use"; id: string; name: string; input: unknown } {
+  const content = (answer as { content: { type: string }[] }).content;
+  return content.find((b) => b.type === "tool_use") as never;
 }
 
 /**
- * alice (member): 30 Claude Code requests in one session on Anthropic; bob (member): 8 Codex requests
- * on OpenAI (two models); admin (owner): 4 requests on OpenAI with a third model.
+ * alice (member): 10 Claude Code threads of 3 requests each (a prompt, then two tool results), in one
+ * session on Anthropic; bob (member): 8 Codex requests in two sessions on OpenAI (two models); admin
+ * (owner): 4 requests on OpenAI with a third model, no client session.
  */
 export async function seed(base: string, adminKey: string): Promise<Seeded> {
   const me = await api(base, "/api/v2/users/me", { key: adminKey });
@@ -80,18 +93,24 @@ export async function seed(base: string, adminKey: string): Promise<Seeded> {
   const openai = `${base}/api/v2/aibridge/openai/v1/chat/completions`;
   const sent: Record<string, number> = { alice: 0, bob: 0, admin: 0 };
 
-  for (let i = 0; i < 30; i++) {
-    await send(
-      anthropic,
-      alice.key,
-      {
-        model: "claude-sonnet-4-5-20250929",
-        max_tokens: 1024,
-        messages: [{ role: "user", content: `Run the test suite, pass ${i + 1}` }],
-      },
-      { "user-agent": "claude-cli/2.0.14 (external, cli)", "x-claude-code-session-id": "session-alice-1" },
-    );
-    sent.alice!++;
+  const claudeCode = {
+    "user-agent": "claude-cli/2.0.14 (external, cli)",
+    "x-claude-code-session-id": "session-alice-1",
+  };
+  for (let thread = 0; thread < 10; thread++) {
+    const messages: Message[] = [{ role: "user", content: `Run the test suite, pass ${thread + 1}` }];
+    for (let step = 0; step < 3; step++) {
+      const body = { model: "claude-sonnet-4-5-20250929", max_tokens: 1024, messages };
+      const call = toolUse(await send(anthropic, alice.key, body, claudeCode));
+      sent.alice!++;
+      messages.push(
+        { role: "assistant", content: [call] },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: call.id, content: `${step + 1} tests passed` }],
+        },
+      );
+    }
   }
   for (let i = 0; i < 8; i++) {
     await send(

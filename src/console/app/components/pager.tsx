@@ -18,12 +18,13 @@ export function Pager({
   const first = count === 0 ? 0 : (filters.page - 1) * filters.size + 1;
   const last = (filters.page - 1) * filters.size + shown;
   const pages = lastPage(count, filters.size);
+  const what = count === 1 ? noun.replace(/s$/, "") : noun;
   return (
     <nav class="pager" aria-label="Pagination">
       <span class="pager-total" data-testid="total">
         {count === 0
           ? `0 ${noun}`
-          : `${formatTokens(first)}–${formatTokens(last)} of ${formatTokens(count)} ${noun}`}
+          : `${formatTokens(first)}–${formatTokens(last)} of ${formatTokens(count)} ${what}`}
       </span>
       <button type="button" disabled={filters.page <= 1} onClick={() => onChange({ page: filters.page - 1 })}>
         ← Previous
