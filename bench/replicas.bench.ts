@@ -34,7 +34,17 @@ stopAllOnExit();
 
 async function startRedis(): Promise<string> {
   const port = freePort();
-  spawnTracked(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  spawnTracked([
+    "redis-server",
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 500; i++) {
     const probe = bunRedisConnection(url);
@@ -105,7 +115,10 @@ async function startReplica(env: Record<string, string>): Promise<{ url: string;
 }
 
 /** Part 2: a closed loop of clients, round-robin over the replicas, for SECONDS after a 1 s warm-up. */
-async function throughput(urls: string[], key: string): Promise<{ rps: number; p99: number; errors: number }> {
+async function throughput(
+  urls: string[],
+  key: string,
+): Promise<{ rps: number; p99: number; errors: number }> {
   const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
   const histogram = new Histogram();
   let next = 0;
@@ -200,9 +213,13 @@ try {
       replicas.slice(0, n).map((r) => r.url),
       key,
     );
-    console.log(`  ${String(n).padEnd(9)}  ${rps.toFixed(0).padStart(6)}   ${ms(p99).padStart(8)}   ${errors}`);
+    console.log(
+      `  ${String(n).padEnd(9)}  ${rps.toFixed(0).padStart(6)}   ${ms(p99).padStart(8)}   ${errors}`,
+    );
   }
-  console.log(`  (machine: ${navigator.hardwareConcurrency} cores, shared by the load generator and every replica)`);
+  console.log(
+    `  (machine: ${navigator.hardwareConcurrency} cores, shared by the load generator and every replica)`,
+  );
   upstream.stop(true);
 } finally {
   await stopAll();
