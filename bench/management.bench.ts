@@ -374,7 +374,12 @@ async function main(): Promise<void> {
         ownerKey,
       ],
       [
-        `session detail: ${LONG_THREADS} threads × ${ACTIONS_PER_THREAD} actions`,
+        `session detail: first page (50 of ${LONG_THREADS} threads × ${ACTIONS_PER_THREAD} actions)`,
+        `${sessions}/${LONG_SESSION}`,
+        ownerKey,
+      ],
+      [
+        `session detail: all ${LONG_THREADS} threads × ${ACTIONS_PER_THREAD} actions in one page`,
         `${sessions}/${LONG_SESSION}?limit=${LONG_THREADS}`,
         ownerKey,
       ],
