@@ -1,3 +1,5 @@
+import { join } from "node:path";
+
 import { type App, type AppDeps, createApp } from "./app";
 import { IdentityResolver } from "./auth/identity";
 import { issueApiKey } from "./auth/issue-key";
@@ -31,6 +33,12 @@ import { Recorder } from "./recorder/recorder";
 import { deleteExpiredInterceptions } from "./recorder/retention";
 import { insertInterceptions, writeBatch } from "./recorder/write-batch";
 
+/** `<data dir>/spill`: records not yet in the database (SPEC §13), on either engine. */
+export const spillDir = (config: Config) => join(config.dataDir, "spill");
+
+// Time the recorder keeps for its last writes when in-flight requests used the whole grace period.
+const MIN_DRAIN_MS = 1000;
+
 export interface RunningServer {
   url: string;
   app: App;
@@ -43,8 +51,11 @@ export interface RunningServer {
   identities: IdentityResolver;
   /** The admin key printed on first start, if this start created it. */
   bootstrapKey: string | null;
-  /** Graceful stop: stop accepting, let in-flight finish within the grace period, flush records, close. */
-  shutdown(): Promise<void>;
+  /**
+   * Graceful stop: stop accepting, let in-flight finish within the grace period, flush records,
+   * close. Resolves to the number of records this process had to spill to disk (exit code 3).
+   */
+  shutdown(): Promise<{ spilled: number }>;
 }
 
 export interface ServerOptions {
@@ -157,7 +168,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       logger,
       metrics,
       costing: new UsageCosting(prices.book, ledger, metrics),
+      spillDir: spillDir(config),
     });
+    // Records earlier processes could not write go in before this one serves.
+    await recorder.replaySpill();
     const identities = new IdentityResolver(
       database.db,
       new TtlCache(config.poolSize, config.poolTtl, now),
@@ -277,7 +291,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       metrics: metricsServer ? `http://${config.prometheusAddress}/metrics` : "off",
     });
 
-    let stopping: Promise<void> | null = null;
+    let stopping: Promise<{ spilled: number }> | null = null;
     const shutdown = () => {
       stopping ??= (async () => {
         shuttingDown = true;
@@ -287,7 +301,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         sharedLedger?.stop();
         logger.info("shutting down: finishing in-flight requests", { in_flight: concurrency.inFlight });
         const closed = server.stop(false);
-        const deadline = performance.now() + config.shutdownGracePeriod;
+        const signalled = performance.now();
+        const deadline = signalled + config.shutdownGracePeriod;
         while (concurrency.inFlight > 0 && performance.now() < deadline) await Bun.sleep(25);
         if (concurrency.inFlight > 0) {
           logger.warn("grace period over: cutting remaining requests", { in_flight: concurrency.inFlight });
@@ -296,14 +311,15 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         // Cut streams end asynchronously; give their recordings a moment to be queued.
         const cutDeadline = performance.now() + 2000;
         while (concurrency.inFlight > 0 && performance.now() < cutDeadline) await Bun.sleep(10);
-        await recorder.drain();
+        const spilled = await recorder.drain(Math.max(deadline, performance.now() + MIN_DRAIN_MS));
         await identities.settled();
         await identityListener?.close();
         sharedRedis?.close();
         await retentionRun;
         metricsServer?.stop(true);
         await database.close();
-        logger.info("shutdown complete");
+        logger.info("shutdown complete", { spilled_records: spilled });
+        return { spilled };
       })();
       return stopping;
     };

@@ -11,18 +11,21 @@ export const serverCommand: Command = {
   async run({ config }) {
     const logger = createLogger(config.logFormat);
     const running = await startServer(config, { logger, redisTimings: redisTimingsFromEnv(process.env) });
-    const done = new Promise<void>((resolve) => {
+    // Exit 3: records had to be spilled to disk (SPEC §12, §13); the next start replays them.
+    const done = new Promise<number>((resolve) => {
       const stop = (signal: string) => {
         logger.info("signal received", { signal });
-        running.shutdown().then(resolve, (error) => {
-          logger.error("shutdown failed", { error });
-          resolve();
-        });
+        running.shutdown().then(
+          ({ spilled }) => resolve(spilled > 0 ? 3 : 0),
+          (error) => {
+            logger.error("shutdown failed", { error });
+            resolve(1);
+          },
+        );
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
       process.once("SIGINT", () => stop("SIGINT"));
     });
-    await done;
-    return 0;
+    return await done;
   },
 };

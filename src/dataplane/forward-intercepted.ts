@@ -47,11 +47,13 @@ export function forwardIntercepted(deps: {
       await interceptions.start(flight, request.headers.get("user-agent") ?? "");
     } catch (error) {
       logger.error("could not record an interception; request refused", { error });
+      // Also while the recording queue is full (SPEC §13: fail closed).
       return providerError(
         flight.provider,
         503,
         "overloaded",
         "AI Bridge cannot record requests right now; try again shortly.",
+        { "retry-after": "1" },
       );
     }
     const rewritten = route.interceptor.rewriteRequest?.(flight.json!);

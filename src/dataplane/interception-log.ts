@@ -3,6 +3,7 @@ import type { Failure } from "../bridge/interception-failure";
 import { type InterceptionMetricSet, InterceptionMetrics } from "../bridge/interception-metrics";
 import type { Logger } from "../observability/logger";
 import type { Recorder } from "../recorder/recorder";
+import { storableJson, storableNullableText, storableText } from "../recorder/storable-text";
 import type { Flight } from "./flight";
 
 export interface InterceptionOutcome {
@@ -48,13 +49,13 @@ export class InterceptionLog {
       initiatorId: flight.identity!.userId,
       apiKeyId: flight.identity!.apiKeyId,
       provider: flight.provider!.name,
-      model: flight.facts!.model,
+      model: storableText(flight.facts!.model),
       client: flight.client!.client,
-      clientSessionId: flight.client!.sessionId,
-      userAgent,
+      clientSessionId: storableNullableText(flight.client!.sessionId),
+      userAgent: storableText(userAgent),
       metadata: {},
       credentialKind: flight.credential!.kind,
-      credentialHint: flight.credential!.hint,
+      credentialHint: storableText(flight.credential!.hint),
       startedAt,
     });
     flight.interception = { id, startedAt, startedPerf: performance.now() };
@@ -62,7 +63,11 @@ export class InterceptionLog {
     this.metrics.started(flight.provider!.name);
   }
 
-  /** Queues the children and the end; `ended_at` comes from a monotonic clock so it never precedes the start. */
+  /**
+   * Queues the children and the end; `ended_at` comes from a monotonic clock so it never precedes
+   * the start. Here and in `start`, text a client or an upstream chose is made storable, once
+   * (SPEC §13: NUL and lone surrogates become U+FFFD).
+   */
   finish(flight: Flight, outcome: InterceptionOutcome): void {
     const interception = flight.interception;
     if (!interception) return;
@@ -72,16 +77,16 @@ export class InterceptionLog {
     const provider = flight.provider!.name;
     const model = flight.facts!.model;
     const { usage, toolCalls = [], thoughts = [] } = outcome;
-    const responseId = usage?.providerResponseId ?? "";
+    const responseId = storableText(usage?.providerResponseId ?? "");
     if (usage) {
       this.recorder.recordTokenUsage({
         interceptionId: interception.id,
-        providerResponseId: usage.providerResponseId,
+        providerResponseId: responseId,
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         cacheReadInputTokens: usage.cacheReadInputTokens,
         cacheWriteInputTokens: usage.cacheWriteInputTokens,
-        metadata: usage.metadata,
+        metadata: storableJson(usage.metadata),
         createdAt: endedAt,
         subject: { provider, model, initiatorId: flight.identity!.userId, startedAt: interception.startedAt },
       });
@@ -91,7 +96,7 @@ export class InterceptionLog {
       this.recorder.recordUserPrompt({
         interceptionId: interception.id,
         providerResponseId: responseId,
-        prompt: this.controls.prompts ? prompt : "",
+        prompt: this.controls.prompts ? storableText(prompt) : "",
         createdAt: endedAt,
       });
     }
@@ -99,9 +104,9 @@ export class InterceptionLog {
       this.recorder.recordToolUsage({
         interceptionId: interception.id,
         providerResponseId: responseId,
-        tool: call.tool,
-        providerToolCallId: call.providerToolCallId,
-        input: this.controls.toolInputs ? call.input : "",
+        tool: storableText(call.tool),
+        providerToolCallId: storableText(call.providerToolCallId),
+        input: this.controls.toolInputs ? storableText(call.input) : "",
         injected: false,
         createdAt: endedAt,
       });
@@ -109,7 +114,7 @@ export class InterceptionLog {
     for (const thought of thoughts) {
       this.recorder.recordModelThought({
         interceptionId: interception.id,
-        content: this.controls.thoughts ? thought.content : "",
+        content: this.controls.thoughts ? storableText(thought.content) : "",
         metadata: { source: thought.source },
         createdAt: endedAt,
       });
@@ -119,9 +124,9 @@ export class InterceptionLog {
       endedAt,
       status: outcome.status,
       errorType: outcome.failure?.type ?? null,
-      errorMessage: outcome.failure?.message ?? null,
+      errorMessage: storableNullableText(outcome.failure?.message ?? null),
       initiatorId: flight.identity!.userId,
-      correlationToolCallId: flight.facts!.correlationToolCallId,
+      correlationToolCallId: storableNullableText(flight.facts!.correlationToolCallId),
     });
     this.metrics.finished(provider, model, {
       status: outcome.status,

@@ -1,5 +1,7 @@
 import { writeSync } from "node:fs";
 
+import { errorFields } from "./error-fields";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
@@ -71,7 +73,7 @@ function needsReplacer(fields: LogFields): boolean {
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return errorFields(value);
   if (typeof value === "bigint") return value.toString();
   return value;
 }

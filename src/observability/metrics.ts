@@ -250,7 +250,11 @@ export function createMetrics(registry = new Registry()) {
     ),
     recordingDroppedTotal: registry.counter(
       `${p}recording_dropped_total`,
-      "Records given up after every retry, by kind.",
+      "Records lost because the spill file could not be written either, by kind.",
+    ),
+    recordingRejectedTotal: registry.counter(
+      `${p}recording_rejected_total`,
+      "Records the database definitively rejected (kept in the spill file), by kind.",
     ),
     costMicrosTotal: registry.counter(
       `${p}cost_micros_total`,

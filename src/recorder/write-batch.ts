@@ -19,7 +19,9 @@ ON CONFLICT (id) DO NOTHING`;
 
 /**
  * Children first, then the ends, in one statement (one transaction): an ended interception always
- * has its rows. One JSON parameter per table, so that each is parsed once.
+ * has its rows. One JSON parameter per table, so that each is parsed once. Idempotent (the
+ * recorder gives child ids when it queues them), so that a batch whose outcome is unknown, or a
+ * replayed spill file, can be sent again.
  *
  * Threads (SPEC §14) are resolved here, off the request path: an end that answers a tool call gets
  * as parent the newest interception of the same initiator that made it, and that one's root. A
@@ -36,11 +38,13 @@ WITH usages AS (
     r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at, r.cost_micros,
     r.priced_model, r.prices
   FROM json_populate_recordset(NULL::aibridge_token_usages, $1::text::json) r
+  ON CONFLICT (id) DO NOTHING
 ),
 prompts AS (
   INSERT INTO aibridge_user_prompts (id, interception_id, provider_response_id, prompt, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.prompt, r.metadata, r.created_at
   FROM json_populate_recordset(NULL::aibridge_user_prompts, $2::text::json) r
+  ON CONFLICT (id) DO NOTHING
 ),
 tools AS (
   INSERT INTO aibridge_tool_usages (id, interception_id, provider_response_id, server_url, tool,
@@ -48,11 +52,13 @@ tools AS (
   SELECT r.id, r.interception_id, r.provider_response_id, r.server_url, r.tool,
     r.provider_tool_call_id, r.input, r.injected, r.invocation_error, r.metadata, r.created_at
   FROM json_populate_recordset(NULL::aibridge_tool_usages, $3::text::json) r
+  ON CONFLICT (id) DO NOTHING
 ),
 thoughts AS (
   INSERT INTO aibridge_model_thoughts (id, interception_id, content, metadata, created_at)
   SELECT r.id, r.interception_id, r.content, r.metadata, r.created_at
   FROM json_populate_recordset(NULL::aibridge_model_thoughts, $5::text::json) r
+  ON CONFLICT (id) DO NOTHING
 ),
 ends AS (
   SELECT * FROM json_to_recordset($4::text::json) AS e(id uuid, ended_at timestamptz, status integer,
