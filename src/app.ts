@@ -8,6 +8,7 @@ import { openapiDocument } from "./api/openapi";
 import { pricesApi } from "./api/prices";
 import { sessionsApi } from "./api/sessions";
 import { spendApi } from "./api/spend";
+import { rejectNul } from "./api/reject-nul";
 import { swaggerUi } from "./api/swagger-ui";
 import { usersApi } from "./api/users";
 import { consoleRoutes } from "./console/serve";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps) {
       // First: its onError answers data-plane failures before the management handler would.
       .use(dataPlane(deps))
       .use(managementErrors(deps.logger))
+      .use(rejectNul({ except: DATA_PLANE_ROUTE }))
       .use(openapiDocument())
       .use(swaggerUi())
       .use(consoleRoutes())

@@ -1,6 +1,6 @@
 import { Elysia, type ValidationError } from "elysia";
 
-import { isDatabaseUnavailable } from "../db/unavailable";
+import { isDatabaseUnavailable, sqlState } from "../db/unavailable";
 import type { Logger } from "../observability/logger";
 import { ApiError, type ApiErrorBody, type Validation } from "./errors";
 
@@ -14,6 +14,8 @@ function validationsOf(error: ValidationError): Validation[] {
     return { field: path || error.type, detail: "message" in e && e.message ? e.message : "is invalid" };
   });
 }
+
+const isDataException = (error: unknown) => sqlState(error)?.startsWith("22") ?? false;
 
 /** Maps every management-side failure to `{message, detail?, validations?}`; nothing internal leaks. */
 export function managementErrors(logger: Logger) {
@@ -40,6 +42,14 @@ export function managementErrors(logger: Logger) {
         return json(400, { message: "Invalid request." });
       default: {
         const path = new URL(request.url).pathname;
+        // SQLSTATE class 22 (data exception): a value from the request the database cannot take
+        // (out of range, not storable). The client's doing: 400, not logged as a failure.
+        if (isDataException(error)) {
+          return json(400, {
+            message: "Invalid request.",
+            detail: "A value in the request is out of range or cannot be stored.",
+          });
+        }
         if (isDatabaseUnavailable(error)) {
           logger.warn("management request failed: database unavailable", { error, path });
           return json(

@@ -38,6 +38,10 @@ const KeyParams = t.Object({
   id: t.String(),
 });
 
+// As the reference's longest token lifetime: 100 years. Beyond it, expiry dates stop being dates.
+const MAX_KEY_LIFETIME = "876600h";
+const MAX_KEY_LIFETIME_MS = parseDuration(MAX_KEY_LIFETIME)!;
+
 function isSelf(caller: Caller, ref: string): boolean {
   return ref === "me" || ref === caller.userId || ref === caller.username;
 }
@@ -155,9 +159,12 @@ export function usersApi({ db, identities }: UsersApiDeps) {
         let lifetimeMs: number | undefined;
         if (body.lifetime !== undefined) {
           const parsed = parseDuration(body.lifetime);
-          if (parsed === null || parsed <= 0) {
+          if (parsed === null || parsed <= 0 || parsed > MAX_KEY_LIFETIME_MS) {
             throw new ApiError(400, "Invalid request body.", undefined, [
-              { field: "lifetime", detail: `"${body.lifetime}" is not a positive duration (e.g. 720h, 30d)` },
+              {
+                field: "lifetime",
+                detail: `"${body.lifetime}" is not a positive duration of at most ${MAX_KEY_LIFETIME} (e.g. 720h, 30d)`,
+              },
             ]);
           }
           lifetimeMs = parsed;

@@ -38,3 +38,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** The SQLSTATE of a failed query, following `cause` (postgres.js and PGlite: `code`; Bun: `errno`). */
+export function sqlState(error: unknown): string | null {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
+    for (const value of [(current as { code?: unknown }).code, (current as { errno?: unknown }).errno]) {
+      if (typeof value === "string" && /^[0-9A-Z]{5}$/.test(value)) return value;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}

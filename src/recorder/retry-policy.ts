@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from "../db/unavailable";
+import { isDatabaseUnavailable, sqlState } from "../db/unavailable";
 
 /** SPEC §13: pending records are retried for as long as the process lives, at most this far apart. */
 export const MAX_BACKOFF_MS = 5000;
@@ -12,18 +12,6 @@ export function backoffMs(attempt: number): number {
 // (serialization, deadlock), insufficient resources (disk full, too many connections), object not
 // in prerequisite state (lock not available), system error (I/O), internal error.
 const TRANSIENT_SQLSTATE = /^(40|53|55|58|XX)[0-9A-Z]{3}$/;
-
-function sqlState(error: unknown): string | null {
-  let current = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
-    // postgres.js and PGlite report the SQLSTATE in `code`, Bun's native client in `errno`.
-    for (const value of [(current as { code?: unknown }).code, (current as { errno?: unknown }).errno]) {
-      if (typeof value === "string" && /^[0-9A-Z]{5}$/.test(value)) return value;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return null;
-}
 
 /**
  * Whether a failed write is worth sending again as it is (the database is unreachable or busy),

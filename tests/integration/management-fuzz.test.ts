@@ -226,3 +226,84 @@ describe(`management API fuzz (seed ${SEED})`, () => {
     }
   });
 });
+
+/** A management answer that is not a server failure: a success, or a 4xx with a message. */
+function notAFailure(status: number, body: unknown): boolean {
+  if (status >= 500) return false;
+  if (status < 400) return true;
+  const message = (body as { message?: unknown } | null)?.message;
+  return typeof message === "string" && message.length > 0;
+}
+
+// A lone surrogate has no UTF-8 form to percent-encode: it is sent as the bytes of one (invalid UTF-8).
+const segment = (text: string) =>
+  text.isWellFormed()
+    ? encodeURIComponent(text)
+    : encodeURIComponent(text.toWellFormed()).replaceAll("%EF%BF%BD", "%ED%A0%80");
+
+describe(`users and keys: malformed paths and bodies (seed ${SEED})`, () => {
+  const NASTY = ["\u0000", "a\u0000b", "\ud800", "x".repeat(5000), "%", "'", "🦜", "", " "];
+
+  test("NUL bytes in path parameters and bodies, impossible lifetimes: 400 with a message, never 500", async () => {
+    const cases: [string, string, unknown?][] = [
+      ["GET", "/api/v2/users/%00"],
+      ["GET", "/api/v2/users/a%00b/keys"],
+      ["GET", "/api/v2/users/%ED%A0%80%ff"],
+      ["PATCH", "/api/v2/users/a%00b", { name: "n" }],
+      ["DELETE", "/api/v2/users/me/keys/%00"],
+      ["POST", "/api/v2/users/%00/keys", {}],
+      ["PATCH", "/api/v2/users/mallory", { name: "a\u0000b" }],
+      ["POST", "/api/v2/users", { username: "nul-name", name: "x\u0000" }],
+      ["POST", "/api/v2/users", { username: "nul-email", email: "x\u0000" }],
+      ["POST", "/api/v2/users/mallory/keys", { name: "key\u0000" }],
+      ["POST", "/api/v2/users/mallory/keys", { lifetime: "100000000h" }],
+      ["POST", "/api/v2/users/mallory/keys", { lifetime: "99999999999999999999999h" }],
+      ["POST", "/api/v2/users/mallory/keys", { lifetime: "876601h" }],
+      ["POST", "/api/v2/users/mallory/keys", { lifetime: "1e400h" }],
+      ["POST", "/api/v2/users/mallory/keys", { lifetime: "\u0000" }],
+      ["GET", "/api/v2/users?offset=99999999999999999999"],
+      ["GET", "/api/v2/users?limit=%00"],
+    ];
+    const failures: unknown[] = [];
+    for (const [method, path, body] of cases) {
+      const res = await api(gw.url, path, { method, key: gw.adminKey, body });
+      if (res.status !== 400 || !notAFailure(res.status, res.json))
+        failures.push({ method, path, body, status: res.status, answer: res.json });
+    }
+    expect(failures).toEqual([]);
+    // The longest lifetime allowed still works.
+    const longest = await api(gw.url, "/api/v2/users/mallory/keys", {
+      method: "POST",
+      key: gw.adminKey,
+      body: { lifetime: "876600h" },
+    });
+    expect(longest.status).toBe(201);
+  });
+
+  test("random path parameters and bodies on every users and keys route: never a 500", async () => {
+    const text = () => pick([() => pick(NASTY), () => randomChars(10), () => pick(ATOMS.slice(2))])();
+    // Not "me" or "admin": the fuzz must not suspend or demote the key it runs with.
+    const ref = () => segment(pick([() => randomChars(8), () => pick(NASTY), () => "mallory"])());
+    const failures: unknown[] = [];
+    for (let round = 0; round < 200; round++) {
+      const [method, path, body] = pick([
+        () => ["GET", `/api/v2/users/${ref()}`, undefined],
+        () => ["GET", `/api/v2/users/${ref()}/keys`, undefined],
+        () => ["PATCH", `/api/v2/users/${ref()}`, { name: text(), status: "active" }],
+        () => ["POST", "/api/v2/users", { username: text(), name: text(), email: text() }],
+        () => ["POST", `/api/v2/users/${ref()}/keys`, { name: text(), lifetime: text() }],
+        () => ["DELETE", `/api/v2/users/${ref()}/keys/${segment(text())}`, undefined],
+      ] as (() => [string, string, unknown])[])();
+      const res = await api(gw.url, path, { method, key: gw.adminKey, body });
+      if (!notAFailure(res.status, res.json))
+        failures.push({ method, path, body, status: res.status, answer: res.json, seed: SEED });
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test("nothing the fuzz sent was logged as a server failure, nor any SQL parameter", () => {
+    const logs = gw.logs.join("");
+    expect(logs).not.toContain("unhandled management error");
+    expect(logs).not.toContain("params:");
+  });
+});
