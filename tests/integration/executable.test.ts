@@ -51,6 +51,12 @@ describe("the compiled executable, alone in an empty directory", () => {
         expect(await prices.json()).toContainEqual(
           expect.objectContaining({ model: "claude-sonnet-4-5", input: 3_000_000, source: "catalog" }),
         );
+        if (engine === "pglite") {
+          // The data-dir lock (a kernel file lock through libc) holds in the executable too.
+          const second = await runCli(["migrate"], { exe: [exe], cwd: dir, env });
+          expect(second.code).toBe(1);
+          expect(second.stderr).toContain("is in use");
+        }
         console.log(
           `executable on ${engine}: ${(statSync(exe).size / 1e6).toFixed(1)} MB, first /readyz after ${Math.round(server.readyMs)} ms, RSS ${rssMb(server.proc.pid).toFixed(0)} MB`,
         );
