@@ -169,6 +169,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       metrics,
       costing: new UsageCosting(prices.book, ledger, metrics),
       spillDir: spillDir(config),
+      queueLimit: config.recordingQueueLimit,
     });
     // Records earlier processes could not write go in before this one serves.
     await recorder.replaySpill();

@@ -53,7 +53,6 @@ export function forwardIntercepted(deps: {
         503,
         "overloaded",
         "AI Bridge cannot record requests right now; try again shortly.",
-        { "retry-after": "1" },
       );
     }
     const rewritten = route.interceptor.rewriteRequest?.(flight.json!);
