@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 import { type App, type AppDeps, createApp } from "./app";
@@ -21,6 +22,7 @@ import { UsageCosting } from "./cost/costing";
 import { PriceService } from "./cost/price-service";
 import { InMemorySpendLedger } from "./cost/spend-ledger";
 import type { Database } from "./db/engine";
+import { heartbeat, removeInstance, sweepDeadInstances } from "./db/instances";
 import { isMigrated } from "./db/migrate";
 import { countUsers, createUser, UsernameTakenError } from "./db/users";
 import { type Logger, writeStderr } from "./observability/logger";
@@ -29,6 +31,7 @@ import { startMetricsServer } from "./observability/metrics-server";
 import { ConcurrencyLimiter } from "./overload/concurrency";
 import { RateLimiter, type RequestRateLimit } from "./overload/rate-limiter";
 import { SharedRateLimiter } from "./overload/shared-rate-limiter";
+import { DEFAULT_LIVENESS, InstanceLiveness, type LivenessTimings } from "./recorder/instance-liveness";
 import { Recorder } from "./recorder/recorder";
 import { deleteExpiredInterceptions } from "./recorder/retention";
 import { insertInterceptions, writeBatch } from "./recorder/write-batch";
@@ -69,6 +72,8 @@ export interface ServerOptions {
   createApp?: (deps: AppDeps) => App;
   /** Tests only: Redis timings other than SPEC §16's 50 ms command timeout and 1 s retry period. */
   redisTimings?: Pick<SharedRedisOptions, "commandTimeoutMs" | "retryEveryMs">;
+  /** Heartbeat period and staleness of the crash sweep (SPEC §13: 10 s, 60 s); shorter in tests. */
+  liveness?: LivenessTimings;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 0.5, open: 1 };
@@ -126,6 +131,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const database = await openMigratedDatabase(config, logger);
   const metrics = createMetrics();
   let shuttingDown = false;
+  let liveness: InstanceLiveness | null = null;
   let identityListener: IdentityListener | null = null;
   let sharedRedis: SharedRedis | null = null;
 
@@ -160,7 +166,14 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       onRefreshError: (error) => logger.warn("could not refresh budgets", { error }),
     });
     await budgets.start();
+    const instance = {
+      id: Bun.randomUUIDv7(),
+      hostname: hostname(),
+      pid: process.pid,
+      startedAt: new Date(now()),
+    };
     const recorder = new Recorder({
+      instanceId: instance.id,
       writer: {
         insertInterceptions: (rows) => insertInterceptions(database, rows),
         writeBatch: (batch) => writeBatch(database, batch),
@@ -173,6 +186,16 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     });
     // Records earlier processes could not write go in before this one serves.
     await recorder.replaySpill();
+    liveness = new InstanceLiveness(
+      {
+        heartbeat: (at) => heartbeat(database.db, instance, at),
+        sweep: (cutoff) => sweepDeadInstances(database.db, instance.id, cutoff),
+      },
+      logger,
+      now,
+      options.liveness ?? DEFAULT_LIVENESS,
+    );
+    await liveness.start();
     const identities = new IdentityResolver(
       database.db,
       new TtlCache(config.poolSize, config.poolTtl, now),
@@ -313,6 +336,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         const cutDeadline = performance.now() + 2000;
         while (concurrency.inFlight > 0 && performance.now() < cutDeadline) await Bun.sleep(10);
         const spilled = await recorder.drain(Math.max(deadline, performance.now() + MIN_DRAIN_MS));
+        await liveness?.stop();
+        // Everything this process started is ended: it leaves. With ends still in the spill file,
+        // its row stays, goes stale, and the sweep ends those interceptions until a replay does.
+        if (spilled === 0) await removeInstance(database.db, instance.id).catch(() => {});
         await identities.settled();
         await identityListener?.close();
         sharedRedis?.close();
@@ -339,6 +366,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       shutdown,
     };
   } catch (error) {
+    await liveness?.stop();
     await identityListener?.close().catch(() => {});
     sharedRedis?.close();
     await database.close().catch(() => {});

@@ -1,5 +1,7 @@
 import { redisTimingsFromEnv } from "../cluster/test-timings";
+import { parseDuration } from "../config/duration";
 import { createLogger } from "../observability/logger";
+import { DEFAULT_LIVENESS, type LivenessTimings } from "../recorder/instance-liveness";
 import { startServer } from "../server";
 import type { Command } from "./commands";
 
@@ -10,7 +12,11 @@ export const serverCommand: Command = {
   flags: {},
   async run({ config }) {
     const logger = createLogger(config.logFormat);
-    const running = await startServer(config, { logger, redisTimings: redisTimingsFromEnv(process.env) });
+    const running = await startServer(config, {
+      logger,
+      redisTimings: redisTimingsFromEnv(process.env),
+      liveness: livenessFromEnv(process.env),
+    });
     // Exit 3: records had to be spilled to disk (SPEC §12, §13); the next start replays them.
     const done = new Promise<number>((resolve) => {
       const stop = (signal: string) => {
@@ -29,3 +35,18 @@ export const serverCommand: Command = {
     return await done;
   },
 };
+
+/**
+ * Hidden, for tests only (tests/integration/crash-sweep.test.ts kills a real process): the crash
+ * sweep's heartbeat period and staleness, SPEC §13's 10 s and 60 s unless overridden.
+ */
+function livenessFromEnv(env: Record<string, string | undefined>): LivenessTimings {
+  const read = (name: string, fallback: number) => {
+    const value = env[name] ? parseDuration(env[name]) : null;
+    return value && value > 0 ? value : fallback;
+  };
+  return {
+    heartbeatMs: read("AIBRIDGE_TEST_HEARTBEAT_INTERVAL", DEFAULT_LIVENESS.heartbeatMs),
+    staleAfterMs: read("AIBRIDGE_TEST_INSTANCE_STALE_AFTER", DEFAULT_LIVENESS.staleAfterMs),
+  };
+}

@@ -37,6 +37,8 @@ export interface RecorderOptions {
     Metrics,
     "recordingQueueDepth" | "recordingFailuresTotal" | "recordingDroppedTotal" | "recordingRejectedTotal"
   >;
+  /** This process's instance id, stored on every interception it starts (the crash sweep's key). */
+  instanceId?: string;
   /** Where records the database did not take are kept (`<data dir>/spill`). */
   spillDir: string;
   /** Records pending before new interceptions are refused (SPEC §13; 0 = no bound). */
@@ -165,6 +167,7 @@ export class Recorder {
   startInterception(row: InterceptionRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error("recording has stopped"));
     if (this.full) return Promise.reject(new RecordingQueueFullError());
+    row.instanceId ??= this.options.instanceId;
     return new Promise((resolve, reject) => {
       this.starts.push({ row, resolve, reject });
       this.scheduleStarts();

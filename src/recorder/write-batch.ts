@@ -11,9 +11,9 @@ import { linkWithinBatch } from "./thread-links";
 // Idempotent, so that a group whose outcome is unknown (the connection dropped) can be sent again.
 const INSERT_INTERCEPTIONS = `
 INSERT INTO aibridge_interceptions (id, initiator_id, api_key_id, provider, model, client, client_session_id,
-  user_agent, metadata, credential_kind, credential_hint, started_at)
+  user_agent, metadata, credential_kind, credential_hint, started_at, instance_id)
 SELECT id, initiator_id, api_key_id, provider, model, client, client_session_id,
-  user_agent, metadata, credential_kind, credential_hint, started_at
+  user_agent, metadata, credential_kind, credential_hint, started_at, instance_id
 FROM json_populate_recordset(NULL::aibridge_interceptions, $1::text::json)
 ON CONFLICT (id) DO NOTHING`;
 
@@ -104,6 +104,7 @@ function interceptionJson(r: InterceptionRecord) {
     credential_kind: r.credentialKind,
     credential_hint: r.credentialHint,
     started_at: iso(r.startedAt),
+    instance_id: r.instanceId ?? null,
   };
 }
 

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "../../src/db/engine";
 import { resultRows } from "../../src/db/migrate";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
-import { MockUpstream } from "../helpers/mock-upstream";
+import { holdingUpstream } from "../helpers/holding-upstream";
 import { spawnServer } from "../helpers/process";
 
 // Real processes and builds on a possibly loaded machine.
@@ -15,44 +15,6 @@ const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup) await fn();
 });
-
-/** An upstream that sends the start of an Anthropic stream, then holds it open until released. */
-function holdingUpstream() {
-  const upstream = new MockUpstream();
-  const releases: (() => void)[] = [];
-  upstream.handler = () => {
-    const encoder = new TextEncoder();
-    return new Response(
-      new ReadableStream({
-        start(controller) {
-          controller.enqueue(
-            encoder.encode(
-              `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_hold", type: "message", role: "assistant", model: "claude-x", content: [], usage: { input_tokens: 11, output_tokens: 1, cache_read_input_tokens: 5 } } })}\n\n`,
-            ),
-          );
-          releases.push(() => {
-            try {
-              controller.enqueue(
-                encoder.encode(
-                  `event: message_delta\ndata: ${JSON.stringify({ type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 9 } })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`,
-                ),
-              );
-              controller.close();
-            } catch {}
-          });
-        },
-      }),
-      { headers: { "content-type": "text/event-stream" } },
-    );
-  };
-  return {
-    upstream,
-    releaseAll: () => {
-      for (const release of releases.splice(0)) release();
-    },
-    count: () => releases.length,
-  };
-}
 
 test("SIGTERM while streams are in flight: they finish, every interception is ended with its usage, exit 0", async () => {
   const db: TestDatabase = await createTestDatabase();

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+
+import { sql } from "drizzle-orm";
+
+import { openDatabase } from "../../src/db/engine";
+import { heartbeat, INTERRUPTED_MESSAGE, sweepDeadInstances } from "../../src/db/instances";
+import { resultRows } from "../../src/db/migrate";
+import { interceptions, modelThoughts, tokenUsages, toolUsages } from "../../src/db/schema";
+import { query } from "../helpers/bridge";
+import { createTestDatabase } from "../helpers/database";
+import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { bootstrapKey, holdingUpstream, openStreams } from "../helpers/holding-upstream";
+import { interceptionFixture } from "../helpers/interceptions";
+import { spawnServer } from "../helpers/process";
+
+// Real processes on a possibly loaded machine.
+setDefaultTimeout(240_000);
+
+const cleanup: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+});
+
+describe("the crash sweep, against the database (injected clock)", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ retention: 0 });
+    cleanup.push(() => gw.stop());
+  });
+
+  test("ends the unended interceptions of instances not seen for 60 s at their last row, as interrupted; nothing else", async () => {
+    const db = gw.server.database.db;
+    const [owner] = await query<{ id: string }>(gw, "SELECT id FROM users LIMIT 1");
+    const now = new Date("2030-06-01T12:00:00Z");
+    const ago = (s: number) => new Date(now.getTime() - s * 1000);
+    const instance = (id: string, startedAt: Date) => ({ id, hostname: "h", pid: 1, startedAt });
+    const dead = instance(Bun.randomUUIDv7(), ago(3600));
+    const live = instance(Bun.randomUUIDv7(), ago(3600));
+    const self = instance(Bun.randomUUIDv7(), ago(3600));
+    await heartbeat(db, dead, ago(61));
+    await heartbeat(db, live, ago(5));
+    await heartbeat(db, self, ago(120)); // the sweeper never judges itself
+
+    const row = (instanceId: string, startedAt: Date, endedAt: Date | null = null) =>
+      interceptionFixture({ initiatorId: owner!.id, model: "sweep", startedAt, endedAt, instanceId });
+    const withRows = row(dead.id, ago(300));
+    const bare = row(dead.id, ago(200));
+    const finished = row(dead.id, ago(400), ago(390));
+    const others = [row(live.id, ago(100)), row(self.id, ago(100))];
+    await db.insert(interceptions).values([withRows, bare, finished, ...others]);
+    await db.insert(tokenUsages).values({ interceptionId: withRows.id, createdAt: ago(250) });
+    await db
+      .insert(toolUsages)
+      .values({ interceptionId: withRows.id, tool: "t", input: "{}", createdAt: ago(240) });
+    await db.insert(modelThoughts).values({ interceptionId: withRows.id, content: "c", createdAt: ago(245) });
+
+    expect(await sweepDeadInstances(db, self.id, ago(60))).toBe(2);
+    const rows = await query<{
+      id: string;
+      ended_at: string | null;
+      error_type: string | null;
+      error_message: string;
+    }>(
+      gw,
+      "SELECT id, ended_at, error_type, error_message FROM aibridge_interceptions WHERE model = 'sweep'",
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(new Date(byId.get(withRows.id)!.ended_at!)).toEqual(ago(240));
+    expect(new Date(byId.get(bare.id)!.ended_at!)).toEqual(ago(200));
+    for (const id of [withRows.id, bare.id]) {
+      expect(byId.get(id)!.error_type).toBe("interrupted");
+      expect(byId.get(id)!.error_message).toBe(INTERRUPTED_MESSAGE);
+    }
+    expect(new Date(byId.get(finished.id)!.ended_at!)).toEqual(ago(390));
+    expect(byId.get(finished.id)!.error_type).toBeNull();
+    for (const other of others) expect(byId.get(other.id)!.ended_at).toBeNull();
+    // Swept once: the dead instance is gone, the others stay.
+    const left = await query<{ id: string }>(gw, "SELECT id FROM aibridge_instances");
+    expect(left.map((r) => r.id)).not.toContain(dead.id);
+    expect(left.map((r) => r.id)).toEqual(expect.arrayContaining([live.id, self.id]));
+    expect(await sweepDeadInstances(db, self.id, ago(60))).toBe(0);
+  });
+
+  test("the gateway heartbeats its own instance row and stores its id on every interception it starts", async () => {
+    const [owner] = await query<{ id: string }>(gw, "SELECT id FROM users LIMIT 1");
+    const own = await query<{ id: string }>(
+      gw,
+      `SELECT id FROM aibridge_instances WHERE pid = ${process.pid}`,
+    );
+    expect(own).toHaveLength(1);
+    const started = interceptionFixture({ initiatorId: owner!.id, model: "own", startedAt: new Date() });
+    await gw.server.recorder.startInterception({ ...started, endedAt: undefined });
+    const [stored] = await query<{ instance_id: string }>(
+      gw,
+      `SELECT instance_id FROM aibridge_interceptions WHERE id = '${started.id}'`,
+    );
+    expect(stored?.instance_id).toBe(own[0]!.id);
+  });
+});
+
+test("SIGKILL with 50 streams in flight: another process ends all 50 as interrupted", async () => {
+  const db = await createTestDatabase();
+  cleanup.push(() => db.dispose());
+  const { upstream, count } = holdingUpstream();
+  cleanup.push(() => upstream.stop());
+  const env = {
+    CODER_PG_CONNECTION_URL: db.postgresUrl,
+    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
+    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
+    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
+    // Hidden test-only timings (src/cli/server-command.ts): SPEC §13's 10 s and 60 s, shortened.
+    AIBRIDGE_TEST_HEARTBEAT_INTERVAL: "200ms",
+    AIBRIDGE_TEST_INSTANCE_STALE_AFTER: "1s",
+  };
+  const first = await spawnServer([], { env });
+  const key = bootstrapKey(first.stderr());
+  const readers = await openStreams(first.url, key, 50);
+  expect(count()).toBe(50);
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  for (const { reader } of readers) await reader.cancel().catch(() => {});
+
+  const second = await spawnServer([], { env });
+  cleanup.push(() => second.stop("SIGKILL"));
+  let listed = 0;
+  for (let i = 0; i < 300 && listed < 50; i++) {
+    const res = await fetch(`${second.url}/api/v2/aibridge/interceptions?limit=100`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    listed = (await res.json()).count;
+    if (listed < 50) await Bun.sleep(100);
+  }
+  expect(listed).toBe(50);
+  expect(await second.stop()).toBe(0);
+
+  const check = await openDatabase({ postgresUrl: db.postgresUrl, dataDir: db.dataDir });
+  try {
+    const rows = resultRows<{ id: string; started_at: string; ended_at: string; error_type: string }>(
+      await check.db.execute(sql`SELECT id, started_at, ended_at, error_type FROM aibridge_interceptions`),
+    );
+    expect(new Set(rows.map((r) => r.id))).toEqual(new Set(readers.map((r) => r.id)));
+    for (const row of rows) {
+      expect(row.error_type).toBe("interrupted");
+      expect(new Date(row.ended_at)).toEqual(new Date(row.started_at));
+    }
+  } finally {
+    await check.close();
+  }
+});

@@ -1,0 +1,133 @@
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import postgres from "postgres";
+
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from "../helpers/database";
+import { bootstrapKey, holdingUpstream, openStreams, readToEnd } from "../helpers/holding-upstream";
+import { spawnServer } from "../helpers/process";
+
+// Real processes and a database made unreachable on purpose, on a possibly loaded machine.
+setDefaultTimeout(240_000);
+
+const ADMIN_URL = process.env.AIBRIDGE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const cleanup: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+});
+
+/** Makes one test database refuse every connection (the shared cluster is never stopped). */
+function outage(db: TestDatabase) {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  cleanup.push(() => admin.end());
+  const name = new URL(db.postgresUrl).pathname.slice(1);
+  return {
+    async begin() {
+      await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name}`;
+    },
+    async end() {
+      await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    },
+    /** Rows of the test database (read as the admin, once connections are allowed again). */
+    async rows(text: string) {
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        return await client.unsafe(text);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+async function gateway(db: TestDatabase, extra: Record<string, string> = {}) {
+  const { upstream, releaseAll } = holdingUpstream();
+  cleanup.push(() => upstream.stop());
+  const env = {
+    CODER_PG_CONNECTION_URL: db.postgresUrl,
+    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
+    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
+    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
+    ...extra,
+  };
+  const server = await spawnServer([], { env });
+  cleanup.push(() => server.stop("SIGKILL"));
+  return { server, env, releaseAll, key: bootstrapKey(server.stderr()) };
+}
+
+const ENDED = `SELECT i.id, i.ended_at, u.output_tokens FROM aibridge_interceptions i
+  LEFT JOIN aibridge_token_usages u ON u.interception_id = i.id`;
+
+test.skipIf(TEST_ENGINE !== "postgres")(
+  "records pending through a 10 s outage are written once the database is back: every stream that got its 200 is ended",
+  async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.dispose());
+    const { server, releaseAll, key } = await gateway(db);
+    const streams = await openStreams(server.url, key, 20);
+    expect(streams.map((s) => s.status)).toEqual(Array(20).fill(200));
+    const pg = outage(db);
+    await pg.begin();
+    releaseAll();
+    for (const { reader } of streams) expect(await readToEnd(reader)).toContain("message_stop");
+    // Longer than the old policy's six attempts (about 3 s) before it dropped the records.
+    await Bun.sleep(10_000);
+    await pg.end();
+    let ended: postgres.Row[] = [];
+    for (let i = 0; i < 200; i++) {
+      ended = (await pg.rows(ENDED)).filter((r) => r.ended_at !== null);
+      if (ended.length === 20) break;
+      await Bun.sleep(100);
+    }
+    expect(ended.map((r) => r.id).sort()).toEqual(streams.map((s) => s.id).sort());
+    for (const row of ended) expect(Number(row.output_tokens)).toBe(9);
+    expect(server.stderr()).toContain("retrying");
+    expect(await server.stop()).toBe(0);
+  },
+);
+
+test.skipIf(TEST_ENGINE !== "postgres")(
+  "SIGTERM during an outage: what cannot be written goes to the spill file, exit 3; the next start replays it before serving",
+  async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.dispose());
+    const { server, env, releaseAll, key } = await gateway(db, { CODER_SHUTDOWN_GRACE_PERIOD: "2s" });
+    const streams = await openStreams(server.url, key, 20);
+    const pg = outage(db);
+    await pg.begin();
+    releaseAll();
+    for (const { reader } of streams) await readToEnd(reader);
+    expect(await server.stop("SIGTERM")).toBe(3);
+    const spill = join(db.dataDir, "spill");
+    const files = readdirSync(spill).filter((f) => f.endsWith(".jsonl"));
+    expect(files).toHaveLength(1);
+    const lines = readFileSync(join(spill, files[0]!), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const ends = lines.filter((l) => l.list === "ends");
+    expect(ends.map((l) => l.record.id).sort()).toEqual(streams.map((s) => s.id).sort());
+    expect(lines.every((l) => l.reason === "shutdown")).toBe(true);
+
+    await pg.end();
+    const next = await spawnServer([], { env });
+    cleanup.push(() => next.stop("SIGKILL"));
+    expect(next.readyMs).toBeGreaterThan(0);
+    // Replayed before /readyz answered: already in the database, the spill file gone.
+    const rows = await pg.rows(ENDED);
+    expect(
+      rows
+        .filter((r) => r.ended_at !== null)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(streams.map((s) => s.id).sort());
+    for (const row of rows) expect(Number(row.output_tokens)).toBe(9);
+    expect(existsSync(spill) ? readdirSync(spill).filter((f) => f.endsWith(".jsonl")) : []).toEqual([]);
+    expect(next.stderr()).toContain("replayed spilled records");
+    expect(await next.stop()).toBe(0);
+  },
+);
