@@ -356,29 +356,26 @@ export class Recorder {
 
   /** A record the database definitively rejected: spilled, logged and counted, never silently lost. */
   private setAside(single: PendingBatch, error: unknown): void {
-    const counts = describeBatch(single);
-    for (const [kind, n] of Object.entries(counts))
-      if (n) this.options.metrics.recordingRejectedTotal.inc({ kind }, n);
-    this.options.logger.error("the database rejected a record; it is kept in the spill file", {
-      ...counts,
-      spill_dir: this.spill.dir,
-      error,
-    });
+    this.report("the database rejected a record; it is kept in the spill file", single, error, "rejected");
     this.spillOrDrop(single, "rejected", errorLabel(error));
+  }
+
+  /** An error line naming how many records of each kind, counted by kind in a metric. */
+  private report(message: string, batch: PendingBatch, error: unknown, metric: "rejected" | "dropped"): void {
+    const counts = describeBatch(batch);
+    const counter =
+      metric === "rejected"
+        ? this.options.metrics.recordingRejectedTotal
+        : this.options.metrics.recordingDroppedTotal;
+    for (const [kind, n] of Object.entries(counts)) if (n) counter.inc({ kind }, n);
+    this.options.logger.error(message, { ...counts, spill_dir: this.spill.dir, error });
   }
 
   private spillOrDrop(batch: PendingBatch, reason: SpillReason, error?: string): void {
     try {
       this.spilledCount += this.spill.append(batch, reason, error);
     } catch (writeError) {
-      const counts = describeBatch(batch);
-      for (const [kind, n] of Object.entries(counts))
-        if (n) this.options.metrics.recordingDroppedTotal.inc({ kind }, n);
-      this.options.logger.error("could not write the spill file: records lost", {
-        ...counts,
-        spill_dir: this.spill.dir,
-        error: writeError,
-      });
+      this.report("could not write the spill file: records lost", batch, writeError, "dropped");
     }
   }
 

@@ -1,3 +1,4 @@
+import type { TestDatabase } from "./database";
 import { MockUpstream } from "./mock-upstream";
 
 /** An upstream that sends the start of an Anthropic stream, then holds it open until released. */
@@ -71,3 +72,14 @@ export async function readToEnd(reader: {
 
 /** The bootstrap admin key a first start prints on stderr. */
 export const bootstrapKey = (stderr: string) => /^\s+([A-Za-z0-9]{10}-[A-Za-z0-9]{22})$/m.exec(stderr)![1]!;
+
+/** The environment of a spawned gateway on `db` whose Anthropic provider is `upstream`. */
+export function gatewayEnv(db: TestDatabase, upstream: MockUpstream, extra: Record<string, string> = {}) {
+  return {
+    CODER_PG_CONNECTION_URL: db.postgresUrl,
+    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
+    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
+    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
+    ...extra,
+  };
+}

@@ -9,7 +9,7 @@ import { interceptions, modelThoughts, tokenUsages, toolUsages } from "../../src
 import { query } from "../helpers/bridge";
 import { createTestDatabase } from "../helpers/database";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
-import { bootstrapKey, holdingUpstream, openStreams } from "../helpers/holding-upstream";
+import { bootstrapKey, gatewayEnv, holdingUpstream, openStreams } from "../helpers/holding-upstream";
 import { interceptionFixture } from "../helpers/interceptions";
 import { spawnServer } from "../helpers/process";
 
@@ -103,15 +103,11 @@ test("SIGKILL with 50 streams in flight: another process ends all 50 as interrup
   cleanup.push(() => db.dispose());
   const { upstream, count } = holdingUpstream();
   cleanup.push(() => upstream.stop());
-  const env = {
-    CODER_PG_CONNECTION_URL: db.postgresUrl,
-    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
-    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
-    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
-    // Hidden test-only timings (src/cli/server-command.ts): SPEC §13's 10 s and 60 s, shortened.
+  // Hidden test-only timings (src/cli/server-command.ts): SPEC §13's 10 s and 60 s, shortened.
+  const env = gatewayEnv(db, upstream, {
     AIBRIDGE_TEST_HEARTBEAT_INTERVAL: "200ms",
     AIBRIDGE_TEST_INSTANCE_STALE_AFTER: "1s",
-  };
+  });
   const first = await spawnServer([], { env });
   const key = bootstrapKey(first.stderr());
   const readers = await openStreams(first.url, key, 50);

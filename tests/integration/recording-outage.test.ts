@@ -5,7 +5,13 @@ import { join } from "node:path";
 import postgres from "postgres";
 
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from "../helpers/database";
-import { bootstrapKey, holdingUpstream, openStreams, readToEnd } from "../helpers/holding-upstream";
+import {
+  bootstrapKey,
+  gatewayEnv,
+  holdingUpstream,
+  openStreams,
+  readToEnd,
+} from "../helpers/holding-upstream";
 import { spawnServer } from "../helpers/process";
 
 // Real processes and a database made unreachable on purpose, on a possibly loaded machine.
@@ -47,13 +53,7 @@ function outage(db: TestDatabase) {
 async function gateway(db: TestDatabase, extra: Record<string, string> = {}) {
   const { upstream, releaseAll } = holdingUpstream();
   cleanup.push(() => upstream.stop());
-  const env = {
-    CODER_PG_CONNECTION_URL: db.postgresUrl,
-    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
-    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
-    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
-    ...extra,
-  };
+  const env = gatewayEnv(db, upstream, extra);
   const server = await spawnServer([], { env });
   cleanup.push(() => server.stop("SIGKILL"));
   return { server, env, releaseAll, key: bootstrapKey(server.stderr()) };

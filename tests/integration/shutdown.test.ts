@@ -5,7 +5,13 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "../../src/db/engine";
 import { resultRows } from "../../src/db/migrate";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
-import { holdingUpstream } from "../helpers/holding-upstream";
+import {
+  bootstrapKey,
+  gatewayEnv,
+  holdingUpstream,
+  openStreams,
+  readToEnd,
+} from "../helpers/holding-upstream";
 import { spawnServer } from "../helpers/process";
 
 // Real processes and builds on a possibly loaded machine.
@@ -21,33 +27,9 @@ test("SIGTERM while streams are in flight: they finish, every interception is en
   cleanup.push(() => db.dispose());
   const { upstream, releaseAll, count } = holdingUpstream();
   cleanup.push(() => upstream.stop());
-  const env = {
-    CODER_PG_CONNECTION_URL: db.postgresUrl,
-    CODER_AIBRIDGE_DATA_DIR: db.dataDir,
-    CODER_AIBRIDGE_ANTHROPIC_BASE_URL: upstream.url,
-    CODER_AIBRIDGE_ANTHROPIC_KEY: "sk-ant-test-0123456789",
-    CODER_SHUTDOWN_GRACE_PERIOD: "20s",
-  };
+  const env = gatewayEnv(db, upstream, { CODER_SHUTDOWN_GRACE_PERIOD: "20s" });
   const server = await spawnServer([], { env });
-  const key = /^\s+([A-Za-z0-9]{10}-[A-Za-z0-9]{22})$/m.exec(server.stderr())![1]!;
-
-  const streams = await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      const res = await fetch(`${server.url}/api/v2/aibridge/anthropic/v1/messages`, {
-        method: "POST",
-        headers: { "x-api-key": key, "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "claude-x",
-          stream: true,
-          max_tokens: 5,
-          messages: [{ role: "user", content: "hold" }],
-        }),
-      });
-      const reader = res.body!.getReader();
-      await reader.read();
-      return { id: res.headers.get("x-aibridge-interception-id")!, reader };
-    }),
-  );
+  const streams = await openStreams(server.url, bootstrapKey(server.stderr()), 8);
   expect(count()).toBe(8);
 
   server.proc.kill("SIGTERM");
@@ -61,14 +43,7 @@ test("SIGTERM while streams are in flight: they finish, every interception is en
     }
   }
   releaseAll();
-  const bodies = await Promise.all(
-    streams.map(async ({ reader }) => {
-      let text = "";
-      for (let r = await reader.read(); !r.done; r = await reader.read())
-        text += new TextDecoder().decode(r.value);
-      return text;
-    }),
-  );
+  const bodies = await Promise.all(streams.map(({ reader }) => readToEnd(reader)));
   for (const body of bodies) expect(body).toContain("message_stop");
   expect(await server.proc.exited).toBe(0);
 
