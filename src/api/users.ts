@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 
 import type { IdentityResolver } from "../auth/identity";
-import { issueApiKey } from "../auth/issue-key";
+import { issueApiKey, MAX_KEY_LIFETIME, MAX_KEY_LIFETIME_MS } from "../auth/issue-key";
 import { parseDuration } from "../config/duration";
 import type { Db } from "../db/engine";
 import {
@@ -37,10 +37,6 @@ const KeyParams = t.Object({
   user: t.String({ description: "User id, username, or `me`." }),
   id: t.String(),
 });
-
-// As the reference's longest token lifetime: 100 years. Beyond it, expiry dates stop being dates.
-const MAX_KEY_LIFETIME = "876600h";
-const MAX_KEY_LIFETIME_MS = parseDuration(MAX_KEY_LIFETIME)!;
 
 function isSelf(caller: Caller, ref: string): boolean {
   return ref === "me" || ref === caller.userId || ref === caller.username;

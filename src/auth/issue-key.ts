@@ -3,6 +3,9 @@ import { insertApiKey } from "../db/users";
 import { generateApiKey } from "./api-key";
 
 export const DEFAULT_KEY_LIFETIME_MS = 720 * 3_600_000;
+/** As the reference's longest token lifetime: 100 years. Beyond it, expiry dates stop being dates. */
+export const MAX_KEY_LIFETIME = "876600h";
+export const MAX_KEY_LIFETIME_MS = 876_600 * 3_600_000;
 
 /** Creates an API key for a user; the returned `key` is the only time the secret exists in clear. */
 export async function issueApiKey(

@@ -1,4 +1,4 @@
-import { issueApiKey } from "../auth/issue-key";
+import { issueApiKey, MAX_KEY_LIFETIME, MAX_KEY_LIFETIME_MS } from "../auth/issue-key";
 import { parseDuration } from "../config/duration";
 import { findUser } from "../db/users";
 import { createLogger } from "../observability/logger";
@@ -20,8 +20,11 @@ export const tokensCreateCommand: Command = {
     if (!username) throw new CommandError("--username is required", 2);
     const lifetimeText = flags.get("lifetime") ?? "720h";
     const lifetimeMs = parseDuration(lifetimeText);
-    if (lifetimeMs === null || lifetimeMs <= 0) {
-      throw new CommandError(`invalid value for --lifetime: "${lifetimeText}" is not a positive duration`, 2);
+    if (lifetimeMs === null || lifetimeMs <= 0 || lifetimeMs > MAX_KEY_LIFETIME_MS) {
+      throw new CommandError(
+        `invalid value for --lifetime: "${lifetimeText}" is not a positive duration of at most ${MAX_KEY_LIFETIME}`,
+        2,
+      );
     }
     const logger = createLogger(config.logFormat);
     const database = await openMigratedDatabase(config, logger);

@@ -81,6 +81,11 @@ describe("users and tokens commands", () => {
     expect(
       (await runCli(["tokens", "create", "--username", "dev", "--lifetime", "never"], { env })).code,
     ).toBe(2);
+    const tooLong = await runCli(["tokens", "create", "--username", "dev", "--lifetime", "100000000h"], {
+      env,
+    });
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain("at most 876600h");
   });
 });
 
