@@ -30,7 +30,6 @@ export function createApp(deps: AppDeps) {
       // First: its onError answers data-plane failures before the management handler would.
       .use(dataPlane(deps))
       .use(managementErrors(deps.logger))
-      .use(rejectNul({ except: DATA_PLANE_ROUTE }))
       .use(openapiDocument())
       .use(swaggerUi())
       .use(consoleRoutes())

@@ -15,6 +15,7 @@ import { findUser } from "../db/users";
 import { authenticateCaller, type Caller } from "./caller";
 import { ApiError, authErrors } from "./errors";
 import { parsePagination } from "./pagination";
+import { rejectNul } from "./reject-nul";
 import {
   escapeLikePattern,
   type InterceptionFilter,
@@ -307,6 +308,7 @@ export async function conditionsFor<F extends InterceptionFilter>(
 /** `GET /api/v2/aibridge/interceptions` and `GET /api/v2/aibridge/models` (SPEC §9). */
 export function aibridgeApi({ db, identities }: AibridgeApiDeps) {
   return new Elysia({ prefix: "/api/v2/aibridge", tags: ["AI Bridge"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get(
       "/interceptions",

@@ -26,24 +26,22 @@ function isUtf8Path(path: string): boolean {
 }
 
 /**
- * SPEC §13: the management API answers 400, never 500, to a path that is not UTF-8, or a NUL byte in a path parameter or a
- * body (PostgreSQL cannot store or even compare one). Query strings are checked by each route's
- * own parser, which names the search key at fault.
+ * SPEC §13: the management API answers 400, never 500, to a path that is not UTF-8, or a NUL byte
+ * in a path parameter or a body (PostgreSQL cannot store or even compare one). Query strings are
+ * checked by each route's own parser, which names the search key at fault. Scoped: each
+ * management plugin uses it for its own routes (never the data plane, whose bodies are relayed as
+ * sent); the error handler's answer to a database "data exception" is the backstop.
  */
-export function rejectNul(options: { except: string }) {
-  return new Elysia({ name: "reject-nul" }).onBeforeHandle(
-    { as: "global" },
-    ({ route, params, body, path }) => {
-      if (route === options.except) return;
-      if (!isUtf8Path(path)) {
-        throw new ApiError(400, "Invalid request.", "The path is not valid percent-encoded UTF-8.");
-      }
-      const field = findNul(params, "params") ?? findNul(body, "body");
-      if (!field) return;
-      const name = field.replace(/^(params|body)\.?/, "") || field;
-      throw new ApiError(400, "Invalid request.", undefined, [
-        { field: name, detail: "must not contain NUL characters" },
-      ]);
-    },
-  );
+export function rejectNul() {
+  return new Elysia().onBeforeHandle({ as: "scoped" }, ({ params, body, path }) => {
+    if (!isUtf8Path(path)) {
+      throw new ApiError(400, "Invalid request.", "The path is not valid percent-encoded UTF-8.");
+    }
+    const field = findNul(params, "params") ?? findNul(body, "body");
+    if (!field) return;
+    const name = field.replace(/^(params|body)\.?/, "") || field;
+    throw new ApiError(400, "Invalid request.", undefined, [
+      { field: name, detail: "must not contain NUL characters" },
+    ]);
+  });
 }

@@ -16,6 +16,7 @@ import {
 } from "../db/users";
 import { authenticateCaller, type Caller, canReadAll } from "./caller";
 import { ApiError, authErrors, ErrorSchema } from "./errors";
+import { rejectNul } from "./reject-nul";
 import {
   ApiKeySchema,
   CreatedKeySchema,
@@ -63,6 +64,7 @@ export function requireOwner(caller: Caller): void {
 
 export function usersApi({ db, identities }: UsersApiDeps) {
   return new Elysia({ prefix: "/api/v2/users", tags: ["Users"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get("/me", async ({ caller }) => userJson(await resolveUser(db, caller, "me", "read")), {
       response: { 200: UserSchema, ...authErrors, 404: ErrorSchema },

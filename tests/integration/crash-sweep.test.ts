@@ -28,16 +28,18 @@ describe("the crash sweep, against the database (injected clock)", () => {
     cleanup.push(() => gw.stop());
   });
 
-  test("ends the unended interceptions of instances not seen for 60 s at their last row, as interrupted; nothing else", async () => {
+  test("ends the unended interceptions of instances not seen since the cutoff at their last row, as interrupted; nothing else", async () => {
     const db = gw.server.database.db;
     const [owner] = await query<{ id: string }>(gw, "SELECT id FROM users LIMIT 1");
-    const now = new Date("2030-06-01T12:00:00Z");
+    // The real clock's now: the gateway's own instance (seen within 10 s) must stay untouched too.
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const ago = (s: number) => new Date(now.getTime() - s * 1000);
     const instance = (id: string, startedAt: Date) => ({ id, hostname: "h", pid: 1, startedAt });
     const dead = instance(Bun.randomUUIDv7(), ago(3600));
     const live = instance(Bun.randomUUIDv7(), ago(3600));
     const self = instance(Bun.randomUUIDv7(), ago(3600));
-    await heartbeat(db, dead, ago(61));
+    // Stale by the 30 s this test sweeps with, not yet by the gateway's own sweep (60 s).
+    await heartbeat(db, dead, ago(31));
     await heartbeat(db, live, ago(5));
     await heartbeat(db, self, ago(120)); // the sweeper never judges itself
 
@@ -54,7 +56,7 @@ describe("the crash sweep, against the database (injected clock)", () => {
       .values({ interceptionId: withRows.id, tool: "t", input: "{}", createdAt: ago(240) });
     await db.insert(modelThoughts).values({ interceptionId: withRows.id, content: "c", createdAt: ago(245) });
 
-    expect(await sweepDeadInstances(db, self.id, ago(60))).toBe(2);
+    expect(await sweepDeadInstances(db, self.id, ago(30))).toBe(2);
     const rows = await query<{
       id: string;
       ended_at: string | null;
@@ -78,7 +80,7 @@ describe("the crash sweep, against the database (injected clock)", () => {
     const left = await query<{ id: string }>(gw, "SELECT id FROM aibridge_instances");
     expect(left.map((r) => r.id)).not.toContain(dead.id);
     expect(left.map((r) => r.id)).toEqual(expect.arrayContaining([live.id, self.id]));
-    expect(await sweepDeadInstances(db, self.id, ago(60))).toBe(0);
+    expect(await sweepDeadInstances(db, self.id, ago(30))).toBe(0);
   });
 
   test("the gateway heartbeats its own instance row and stores its id on every interception it starts", async () => {
