@@ -7,6 +7,7 @@ import { PRICED_PROVIDERS } from "../cost/price-service";
 import type { LongContextPrices, ModelPrices, PriceEntry, PriceSet } from "../cost/prices";
 import { authenticateCaller } from "./caller";
 import { ApiError, authErrors, ErrorSchema } from "./errors";
+import { rejectNul } from "./reject-nul";
 import { parseModelsQuery } from "./search-query";
 import { requireOwner } from "./users";
 
@@ -121,6 +122,7 @@ function checkParams(provider: string, model: string): void {
 /** `GET/PUT/DELETE /api/v2/aibridge/prices…` (SPEC §15). */
 export function pricesApi({ prices, identities }: PricesApiDeps) {
   return new Elysia({ prefix: "/api/v2/aibridge/prices", tags: ["Cost"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get(
       "",

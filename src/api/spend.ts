@@ -14,6 +14,7 @@ import type { Db } from "../db/engine";
 import { authenticateCaller, type Caller } from "./caller";
 import { ApiError, authErrors } from "./errors";
 import { conditionsFor } from "./interceptions";
+import { rejectNul } from "./reject-nul";
 import { parseInterceptionQuery } from "./search-query";
 
 export interface SpendApiDeps {
@@ -124,6 +125,7 @@ async function spend(db: Db, caller: Caller, query: { group_by?: string; q?: str
 /** `GET /api/v2/aibridge/spend` and its CSV export (SPEC §15). */
 export function spendApi({ db, identities, now }: SpendApiDeps) {
   return new Elysia({ prefix: "/api/v2/aibridge/spend", tags: ["Cost"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get(
       "",
