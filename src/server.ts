@@ -188,8 +188,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     await recorder.replaySpill();
     liveness = new InstanceLiveness(
       {
-        heartbeat: (at) => heartbeat(database.db, instance, at),
-        sweep: (cutoff) => sweepDeadInstances(database.db, instance.id, cutoff),
+        heartbeat: (at) => heartbeat(database, instance, at),
+        sweep: (cutoff) => sweepDeadInstances(database, instance.id, cutoff),
       },
       logger,
       now,
@@ -339,7 +339,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         await liveness?.stop();
         // Everything this process started is ended: it leaves. With ends still in the spill file,
         // its row stays, goes stale, and the sweep ends those interceptions until a replay does.
-        if (spilled === 0) await removeInstance(database.db, instance.id).catch(() => {});
+        if (spilled === 0) await removeInstance(database, instance.id).catch(() => {});
         await identities.settled();
         await identityListener?.close();
         sharedRedis?.close();

@@ -25,6 +25,12 @@ export interface Database {
    * chosen while they were tiny, a sequential scan, must not stay as they grow).
    */
   runReplanned(statement: string, params: unknown[]): Promise<void>;
+  /**
+   * A background statement with rows to read (the instance heartbeat, the crash sweep): on
+   * PostgreSQL on the batch writes' connection, so that neither the management API's pool nor the
+   * request path's start inserts wait behind it.
+   */
+  background<T>(statement: string, params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -77,6 +83,8 @@ function openPostgres(url: string, max: number): Database {
     runReplanned: async (statement, params) => {
       await replanning.unsafe(statement, params as never[]);
     },
+    background: async <T>(statement: string, params: unknown[]) =>
+      [...(await replanning.unsafe(statement, params as never[]))] as T[],
     close: async () => {
       await Promise.all([
         client.end({ timeout: 5 }),
@@ -102,6 +110,8 @@ async function openPglite(dataDir: string): Promise<Database> {
       runReplanned: async (statement, params) => {
         await client.query(statement, params);
       },
+      background: async <T>(statement: string, params: unknown[]) =>
+        (await client.query<T>(statement, params)).rows,
       close: async () => {
         try {
           await client.close();

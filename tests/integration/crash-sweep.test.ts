@@ -29,7 +29,8 @@ describe("the crash sweep, against the database (injected clock)", () => {
   });
 
   test("ends the unended interceptions of instances not seen since the cutoff at their last row, as interrupted; nothing else", async () => {
-    const db = gw.server.database.db;
+    const database = gw.server.database;
+    const db = database.db;
     const [owner] = await query<{ id: string }>(gw, "SELECT id FROM users LIMIT 1");
     // The real clock's now: the gateway's own instance (seen within 10 s) must stay untouched too.
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -39,9 +40,9 @@ describe("the crash sweep, against the database (injected clock)", () => {
     const live = instance(Bun.randomUUIDv7(), ago(3600));
     const self = instance(Bun.randomUUIDv7(), ago(3600));
     // Stale by the 30 s this test sweeps with, not yet by the gateway's own sweep (60 s).
-    await heartbeat(db, dead, ago(31));
-    await heartbeat(db, live, ago(5));
-    await heartbeat(db, self, ago(40)); // stale too, but the sweeper never judges itself
+    await heartbeat(database, dead, ago(31));
+    await heartbeat(database, live, ago(5));
+    await heartbeat(database, self, ago(40)); // stale too, but the sweeper never judges itself
 
     const row = (instanceId: string, startedAt: Date, endedAt: Date | null = null) =>
       interceptionFixture({ initiatorId: owner!.id, model: "sweep", startedAt, endedAt, instanceId });
@@ -56,7 +57,7 @@ describe("the crash sweep, against the database (injected clock)", () => {
       .values({ interceptionId: withRows.id, tool: "t", input: "{}", createdAt: ago(240) });
     await db.insert(modelThoughts).values({ interceptionId: withRows.id, content: "c", createdAt: ago(245) });
 
-    expect(await sweepDeadInstances(db, self.id, ago(30))).toBe(2);
+    expect(await sweepDeadInstances(database, self.id, ago(30))).toBe(2);
     const rows = await query<{
       id: string;
       ended_at: string | null;
@@ -80,7 +81,7 @@ describe("the crash sweep, against the database (injected clock)", () => {
     const left = await query<{ id: string }>(gw, "SELECT id FROM aibridge_instances");
     expect(left.map((r) => r.id)).not.toContain(dead.id);
     expect(left.map((r) => r.id)).toEqual(expect.arrayContaining([live.id, self.id]));
-    expect(await sweepDeadInstances(db, self.id, ago(30))).toBe(0);
+    expect(await sweepDeadInstances(database, self.id, ago(30))).toBe(0);
   });
 
   test("the gateway heartbeats its own instance row and stores its id on every interception it starts", async () => {
