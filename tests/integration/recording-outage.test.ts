@@ -4,6 +4,7 @@ import { join } from "node:path";
 
 import postgres from "postgres";
 
+import { query, settled, startBridge } from "../helpers/bridge";
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from "../helpers/database";
 import {
   bootstrapKey,
@@ -13,6 +14,7 @@ import {
   readToEnd,
 } from "../helpers/holding-upstream";
 import { spawnServer } from "../helpers/process";
+import { chatCompletion } from "../helpers/provider-wire";
 
 // Real processes and a database made unreachable on purpose, on a possibly loaded machine.
 setDefaultTimeout(240_000);
@@ -129,5 +131,62 @@ test.skipIf(TEST_ENGINE !== "postgres")(
     expect(existsSync(spill) ? readdirSync(spill).filter((f) => f.endsWith(".jsonl")) : []).toEqual([]);
     expect(next.stderr()).toContain("replayed spilled records");
     expect(await next.stop()).toBe(0);
+  },
+);
+
+test.skipIf(TEST_ENGINE !== "postgres")(
+  "while the recording queue is full, new intercepted requests get 503 with Retry-After; admitted ones are all recorded",
+  async () => {
+    const f = await startBridge({ recordingQueueLimit: 2 });
+    cleanup.push(() => f.stop());
+    f.upstream.handler = () =>
+      Response.json(chatCompletion("ok", [], { prompt_tokens: 1, completion_tokens: 1 }));
+    const chat = () =>
+      fetch(`${f.openaiBase}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${f.gw.adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
+      });
+    // The background writer waits on this lock: the first request's records (usage, prompt, end) stay queued.
+    const name = new URL(f.gw.database.postgresUrl).pathname.slice(1);
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${name}`;
+    const locker = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    cleanup.push(() => locker.end());
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const transaction = locker.begin(async (tx) => {
+      await tx`LOCK TABLE aibridge_user_prompts IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await held;
+    });
+    await isLocked;
+
+    const first = await chat();
+    expect(first.status).toBe(200);
+    expect(f.gw.server.recorder.full).toBe(true);
+    const refused = await chat();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await refused.json()).error.message).toContain("cannot record");
+
+    release();
+    await transaction;
+    await settled(f.gw);
+    expect(f.gw.server.recorder.full).toBe(false);
+    const after = await chat();
+    expect(after.status).toBe(200);
+    await settled(f.gw);
+    const ended = await query<{ n: number }>(
+      f.gw,
+      "SELECT count(*)::int AS n FROM aibridge_interceptions WHERE ended_at IS NOT NULL",
+    );
+    expect(Number(ended[0]!.n)).toBe(2);
   },
 );
