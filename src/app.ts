@@ -6,7 +6,6 @@ import { healthRoutes } from "./api/health";
 import { aibridgeApi } from "./api/interceptions";
 import { openapiDocument } from "./api/openapi";
 import { pricesApi } from "./api/prices";
-import { rejectNul } from "./api/reject-nul";
 import { sessionsApi } from "./api/sessions";
 import { spendApi } from "./api/spend";
 import { swaggerUi } from "./api/swagger-ui";

@@ -27,6 +27,7 @@ import {
   Timestamp,
   Uuid,
 } from "./interceptions";
+import { rejectNul } from "./reject-nul";
 import { escapeLikePattern, parseClientsQuery, parseSessionQuery } from "./search-query";
 
 export interface SessionsApiDeps {
@@ -281,6 +282,7 @@ function threadPage(query: { limit?: string; after_id?: string; before_id?: stri
 /** `/api/v2/aibridge/sessions`, `/sessions/{session_id}` and `/clients` (SPEC §14). */
 export function sessionsApi({ db, identities }: SessionsApiDeps) {
   return new Elysia({ prefix: "/api/v2/aibridge", tags: ["AI Bridge"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get(
       "/sessions",
