@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import postgres from "postgres";
+
 import { mostAdmittedWithinOneSecond, type TimedRequest, timed } from "../helpers/admission-windows";
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from "../helpers/database";
 import { api, createUserWithKey } from "../helpers/http";
-import { MockUpstream } from "../helpers/mock-upstream";
+import { controlledStream, MockUpstream } from "../helpers/mock-upstream";
 import { spawnServer } from "../helpers/process";
 import { TestRedis } from "../helpers/redis-server";
 
@@ -38,6 +40,9 @@ async function startReplica(): Promise<Replica> {
       // A loaded test machine stalls processes longer than SPEC §16's 50 ms now and then; this
       // test is about sharing, not about the timeout (tests/unit/shared-redis.test.ts is).
       AIBRIDGE_TEST_REDIS_TIMEOUT: "2000",
+      // Hidden test-only timings of the crash sweep (SPEC §13's 10 s and 60 s), shortened.
+      AIBRIDGE_TEST_HEARTBEAT_INTERVAL: "200ms",
+      AIBRIDGE_TEST_INSTANCE_STALE_AFTER: "1s",
     },
   });
   if (replica.readyMs < 0) throw new Error(`replica did not start:\n${replica.stderr()}`);
@@ -49,8 +54,17 @@ beforeAll(async () => {
   database = await createTestDatabase();
   redis = await TestRedis.start();
   upstream = new MockUpstream();
-  upstream.handler = () =>
-    Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+  upstream.handler = (received) => {
+    // "hold": a stream that sends one chunk and then nothing, until the test ends.
+    if (received.body.includes('"hold"')) {
+      const stream = controlledStream();
+      stream.write(
+        'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"}}]}\n\n',
+      );
+      return stream.response;
+    }
+    return Response.json({ id: "c", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+  };
   // The first one creates the admin on the empty database; then the other two.
   replicas.push(await startReplica());
   adminKey = /^\s+([A-Za-z0-9]{10}-[A-Za-z0-9]{22})$/m.exec(replicas[0]!.stderr())![1]!;
@@ -125,6 +139,43 @@ describe.skipIf(TEST_ENGINE !== "postgres")(
       expect([...refusedBy].sort()).toEqual([1, 2]);
       // And the data plane too.
       for (const replica of replicas.slice(1)) expect((await chat(replica, key)).status).toBe(401);
+    });
+
+    // Last: it kills replica 3.
+    test("a replica SIGKILLed mid-stream has its interception ended as interrupted by the others", async () => {
+      const { key } = await createUserWithKey(replicas[0]!.url, adminKey, "streamer", "member");
+      const res = await fetch(`${replicas[2]!.url}/api/v2/aibridge/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "hold", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      const id = res.headers.get("x-aibridge-interception-id")!;
+      const reader = res.body!.getReader();
+      await reader.read(); // the stream is under way
+      replicas[2]!.proc.kill("SIGKILL");
+      await replicas[2]!.proc.exited;
+      await reader.cancel().catch(() => {});
+
+      const sql = postgres(database.postgresUrl, { max: 1, onnotice: () => {} });
+      try {
+        let row: { ended_at: Date | null; error_type: string | null } | undefined;
+        for (let i = 0; i < 600; i++) {
+          [row] = await sql<{ ended_at: Date | null; error_type: string | null }[]>`
+          SELECT ended_at, error_type FROM aibridge_interceptions WHERE id = ${id}`;
+          if (row?.ended_at) break;
+          await Bun.sleep(50);
+        }
+        expect(row?.ended_at).not.toBeNull();
+        expect(row?.error_type).toBe("interrupted");
+      } finally {
+        await sql.end();
+      }
+      // Listed by the survivors.
+      const listed = await api(replicas[0]!.url, "/api/v2/aibridge/interceptions?q=initiator:streamer", {
+        key: adminKey,
+      });
+      expect(listed.json.results.map((r: { id: string }) => r.id)).toContain(id);
     });
   },
 );
