@@ -33,7 +33,10 @@ describe("the identity pool (SPEC §5.3)", () => {
     f.upstream.handler = () => Response.json({ id: "c", choices: [] });
     const key = await newKey("ttl-user");
     expect((await chat(key)).status).toBe(200);
+    // Truly behind its back: without the trigger that tells every replica (SPEC §16).
+    await query(f.gw, "ALTER TABLE users DISABLE TRIGGER users_changed_notify");
     await query(f.gw, "UPDATE users SET status = 'suspended' WHERE username = 'ttl-user'");
+    await query(f.gw, "ALTER TABLE users ENABLE TRIGGER users_changed_notify");
     clock += TTL - 1;
     expect((await chat(key)).status).toBe(200);
     clock += 1;
