@@ -161,10 +161,7 @@ describe("the prefix query on a large table", () => {
     // 500 distinct models; only a handful start with the probe prefix. The spend and session
     // rollups' triggers for rows inserted already finished are off during the fill: the recorder
     // never inserts such rows, and this listing reads neither rollup.
-    const rollupTriggers = [
-      "aibridge_interceptions_spend_insert",
-      "aibridge_interceptions_sessions_insert",
-    ];
+    const rollupTriggers = ["aibridge_interceptions_spend_insert", "aibridge_interceptions_sessions_insert"];
     for (const name of rollupTriggers)
       await db.execute(sql.raw(`ALTER TABLE aibridge_interceptions DISABLE TRIGGER ${name}`));
     await db.execute(sql`
