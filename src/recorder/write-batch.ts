@@ -14,7 +14,7 @@ INSERT INTO aibridge_interceptions (id, initiator_id, api_key_id, provider, mode
   user_agent, metadata, credential_kind, credential_hint, started_at, instance_id)
 SELECT id, initiator_id, api_key_id, provider, model, client, client_session_id,
   user_agent, metadata, credential_kind, credential_hint, started_at, instance_id
-FROM json_populate_recordset(NULL::aibridge_interceptions, $1::text::json)
+FROM jsonb_populate_recordset(NULL::aibridge_interceptions, $1::text::jsonb)
 ON CONFLICT (id) DO NOTHING`;
 
 /**
@@ -29,6 +29,11 @@ ON CONFLICT (id) DO NOTHING`;
  * `linkWithinBatch` (`batch_parent`, and `batch_top`: the chain's first ancestor in the batch,
  * whose root this end shares); every other parent is one index probe on
  * (provider_tool_call_id, created_at) and one primary-key read.
+ *
+ * The rollups (counts, spend, sessions) are kept here too, from what the inserts and the update
+ * return: only rows this statement really inserted, only interceptions it really ended, so a
+ * statement sent again adds nothing twice. `kept` tells the per-statement triggers of drizzle/0013
+ * to leave this statement's rows alone.
  */
 const WRITE_BATCH = `
 WITH usages AS (
@@ -37,31 +42,34 @@ WITH usages AS (
   SELECT r.id, r.interception_id, r.provider_response_id, r.input_tokens, r.output_tokens,
     r.cache_read_input_tokens, r.cache_write_input_tokens, r.metadata, r.created_at, r.cost_micros,
     r.priced_model, r.prices
-  FROM json_populate_recordset(NULL::aibridge_token_usages, $1::text::json) r
+  FROM jsonb_populate_recordset(NULL::aibridge_token_usages, $1::text::jsonb) r
   ON CONFLICT (id) DO NOTHING
+  RETURNING interception_id, input_tokens, output_tokens, cache_read_input_tokens, cache_write_input_tokens,
+    cost_micros
 ),
 prompts AS (
   INSERT INTO aibridge_user_prompts (id, interception_id, provider_response_id, prompt, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.prompt, r.metadata, r.created_at
-  FROM json_populate_recordset(NULL::aibridge_user_prompts, $2::text::json) r
+  FROM jsonb_populate_recordset(NULL::aibridge_user_prompts, $2::text::jsonb) r
   ON CONFLICT (id) DO NOTHING
+  RETURNING id, interception_id, prompt, created_at
 ),
 tools AS (
   INSERT INTO aibridge_tool_usages (id, interception_id, provider_response_id, server_url, tool,
     provider_tool_call_id, input, injected, invocation_error, metadata, created_at)
   SELECT r.id, r.interception_id, r.provider_response_id, r.server_url, r.tool,
     r.provider_tool_call_id, r.input, r.injected, r.invocation_error, r.metadata, r.created_at
-  FROM json_populate_recordset(NULL::aibridge_tool_usages, $3::text::json) r
+  FROM jsonb_populate_recordset(NULL::aibridge_tool_usages, $3::text::jsonb) r
   ON CONFLICT (id) DO NOTHING
 ),
 thoughts AS (
   INSERT INTO aibridge_model_thoughts (id, interception_id, content, metadata, created_at)
   SELECT r.id, r.interception_id, r.content, r.metadata, r.created_at
-  FROM json_populate_recordset(NULL::aibridge_model_thoughts, $5::text::json) r
+  FROM jsonb_populate_recordset(NULL::aibridge_model_thoughts, $5::text::jsonb) r
   ON CONFLICT (id) DO NOTHING
 ),
 ends AS (
-  SELECT * FROM json_to_recordset($4::text::json) AS e(id uuid, ended_at timestamptz, status integer,
+  SELECT * FROM jsonb_to_recordset($4::text::jsonb) AS e(id uuid, ended_at timestamptz, status integer,
     error_type aibridge_error_type, error_message text, initiator_id uuid, correlation text,
     batch_parent uuid, batch_top uuid)
 ),
@@ -77,15 +85,80 @@ parents AS (
     LIMIT 1
   ) p
   WHERE e.batch_parent IS NULL AND e.correlation IS NOT NULL
-)
-UPDATE aibridge_interceptions i SET ended_at = e.ended_at, status = e.status, error_type = e.error_type,
-  error_message = e.error_message,
-  thread_parent_id = COALESCE(e.batch_parent, own.parent_id),
-  thread_root_id = CASE WHEN e.batch_parent IS NULL THEN own.root_id ELSE COALESCE(top.root_id, e.batch_top) END
-FROM ends e
-LEFT JOIN parents own ON own.id = e.id
-LEFT JOIN parents top ON top.id = e.batch_top
-WHERE i.id = e.id`;
+),
+ended AS (
+  UPDATE aibridge_interceptions i SET ended_at = e.ended_at, status = e.status, error_type = e.error_type,
+    error_message = e.error_message,
+    thread_parent_id = COALESCE(e.batch_parent, own.parent_id),
+    thread_root_id = CASE WHEN e.batch_parent IS NULL THEN own.root_id ELSE COALESCE(top.root_id, e.batch_top) END
+  FROM ends e
+  JOIN aibridge_interceptions was ON was.id = e.id
+  LEFT JOIN parents own ON own.id = e.id
+  LEFT JOIN parents top ON top.id = e.batch_top
+  WHERE i.id = e.id
+  RETURNING i.id, i.initiator_id, i.session_id, i.started_at, i.ended_at, i.provider, i.model, i.client,
+    i.metadata, i.thread_root_id, was.ended_at IS NULL AS newly_ended
+),
+finished AS (SELECT * FROM ended WHERE newly_ended),
+counted AS (
+  SELECT aibridge_add_interception_counts(array_agg(initiator_id), array_agg(started_at), array_agg(provider),
+    array_agg(model), array_agg(client), array_agg(1::bigint))
+  FROM finished HAVING count(*) > 0
+),
+spent AS (
+  SELECT aibridge_add_spend(array_agg(initiator_id), array_agg(started_at), array_agg(provider),
+    array_agg(model), array_agg(client), array_agg(n), array_agg(i), array_agg(o), array_agg(r), array_agg(w),
+    array_agg(c), array_agg(u))
+  FROM (
+    SELECT initiator_id, started_at, provider, model, client, 1::bigint AS n, 0::bigint AS i, 0::bigint AS o,
+      0::bigint AS r, 0::bigint AS w, 0::bigint AS c, 0::bigint AS u
+    FROM finished
+    UNION ALL
+    SELECT x.initiator_id, x.started_at, x.provider, x.model, x.client, 0, coalesce(t.input_tokens, 0),
+      coalesce(t.output_tokens, 0), coalesce(t.cache_read_input_tokens, 0), coalesce(t.cache_write_input_tokens, 0),
+      coalesce(t.cost_micros, 0), CASE WHEN t.cost_micros IS NULL THEN 1::bigint ELSE 0::bigint END
+    FROM usages t JOIN aibridge_interceptions x ON x.id = t.interception_id
+  ) d
+  HAVING count(*) > 0
+),
+batch_usage AS (
+  SELECT interception_id, sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cache_read_input_tokens) AS r,
+    sum(cache_write_input_tokens) AS w, sum(cost_micros) AS c
+  FROM usages GROUP BY interception_id
+),
+batch_prompt AS (
+  SELECT DISTINCT ON (interception_id) interception_id, id, prompt, created_at
+  FROM prompts ORDER BY interception_id, created_at DESC, id DESC
+),
+sessions AS (
+  SELECT aibridge_merge_sessions(array_agg(ROW(f.initiator_id, f.session_id, f.id, f.started_at, f.ended_at,
+    f.client, f.metadata, f.provider, f.model, f.thread_root_id IS NULL,
+    coalesce(b.i, 0) + coalesce(u.i, 0), coalesce(b.o, 0) + coalesce(u.o, 0),
+    coalesce(b.r, 0) + coalesce(u.r, 0), coalesce(b.w, 0) + coalesce(u.w, 0),
+    CASE WHEN b.c IS NULL THEN u.c WHEN u.c IS NULL THEN b.c ELSE b.c + u.c END,
+    latest.prompt, latest.created_at, latest.id)::aibridge_session_part))
+  FROM finished f
+  LEFT JOIN batch_usage b ON b.interception_id = f.id
+  LEFT JOIN batch_prompt bp ON bp.interception_id = f.id
+  -- Rows of earlier statements (this statement's own are not visible to these reads).
+  LEFT JOIN LATERAL (
+    SELECT sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cache_read_input_tokens) AS r,
+      sum(cache_write_input_tokens) AS w, sum(cost_micros) AS c
+    FROM aibridge_token_usages WHERE interception_id = f.id
+  ) u ON true
+  LEFT JOIN LATERAL (
+    SELECT up.id, up.prompt, up.created_at FROM aibridge_user_prompts up
+    WHERE up.interception_id = f.id ORDER BY up.created_at DESC, up.id DESC LIMIT 1
+  ) tp ON true
+  CROSS JOIN LATERAL (
+    SELECT * FROM (VALUES (bp.id, bp.prompt, bp.created_at), (tp.id, tp.prompt, tp.created_at)) v(id, prompt, created_at)
+    ORDER BY v.created_at DESC NULLS LAST, v.id DESC NULLS LAST LIMIT 1
+  ) latest
+  HAVING count(*) > 0
+),
+kept AS (SELECT set_config('aibridge.rollups_kept', 'on', true) AS v)
+SELECT (SELECT count(*) FROM counted) + (SELECT count(*) FROM spent) + (SELECT count(*) FROM sessions)
+  + (SELECT count(*) FROM kept) AS n`;
 
 // JSON.stringify would reach a Date's text through toJSON, several times slower than asking directly.
 const iso = (date: Date) => date.toISOString();
