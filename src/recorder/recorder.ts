@@ -347,6 +347,13 @@ export class Recorder {
       batchSize(group) === 1
         ? rejectedRecord(group, error)
         : isolate(splitByRecord(group), write, rejectedRecord);
+    // The usual case, one statement for the whole batch; the split below only once it failed.
+    try {
+      await write([batch]);
+      return null;
+    } catch (error) {
+      if (isTransientWriteFailure(error)) return { batch, error };
+    }
     const unwritten = await isolate(splitByInterception(batch), write, async (group, error) => {
       const rest = await rejectedInterception(group, error);
       return rest && { items: [mergeBatches(rest.items)], error: rest.error };
