@@ -1,19 +1,4 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  exists,
-  gt,
-  gte,
-  inArray,
-  isNotNull,
-  lt,
-  lte,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, gt, gte, isNotNull, lt, lte, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 
 import type { Db } from "./engine";
@@ -197,6 +182,14 @@ async function cursorIsListable(db: Db, reader: Reader, afterId: string): Promis
   return rows.length > 0;
 }
 
+/**
+ * `column = ANY(ids)` with the ids as one array parameter: `IN (…)` sends one parameter per id,
+ * which the server parses and plans one by one (a 200-thread session detail reads ~1 000 ids).
+ */
+export function inUuids(column: PgColumn | SQL, ids: string[]): SQL {
+  return sql`${column} = ANY(${`{${ids.join(",")}}`}::uuid[])`;
+}
+
 export function groupByInterception<T extends { interceptionId: string }>(rows: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {
@@ -215,22 +208,22 @@ async function childrenOf(db: Db, ids: string[]) {
     db
       .select()
       .from(tokenUsages)
-      .where(inArray(tokenUsages.interceptionId, ids))
+      .where(inUuids(tokenUsages.interceptionId, ids))
       .orderBy(asc(tokenUsages.createdAt), asc(tokenUsages.id)),
     db
       .select()
       .from(userPrompts)
-      .where(inArray(userPrompts.interceptionId, ids))
+      .where(inUuids(userPrompts.interceptionId, ids))
       .orderBy(asc(userPrompts.createdAt), asc(userPrompts.id)),
     db
       .select()
       .from(toolUsages)
-      .where(inArray(toolUsages.interceptionId, ids))
+      .where(inUuids(toolUsages.interceptionId, ids))
       .orderBy(asc(toolUsages.createdAt), asc(toolUsages.id)),
     db
       .select()
       .from(modelThoughts)
-      .where(inArray(modelThoughts.interceptionId, ids))
+      .where(inUuids(modelThoughts.interceptionId, ids))
       .orderBy(asc(modelThoughts.createdAt), asc(modelThoughts.id)),
   ]);
   return {

@@ -13,6 +13,7 @@ import m10 from "../../drizzle/0010_session_rollup.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_spend_by_user_monthly.sql" with { type: "text" };
 import m12 from "../../drizzle/0012_spend_by_user_monthly_triggers.sql" with { type: "text" };
 import m13 from "../../drizzle/0013_rollups_in_batch_statement.sql" with { type: "text" };
+import m14 from "../../drizzle/0014_drop_unused_provider_index.sql" with { type: "text" };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -29,4 +30,5 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: "0011_spend_by_user_monthly", sql: m11 },
   { tag: "0012_spend_by_user_monthly_triggers", sql: m12 },
   { tag: "0013_rollups_in_batch_statement", sql: m13 },
+  { tag: "0014_drop_unused_provider_index", sql: m14 },
 ];

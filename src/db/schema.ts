@@ -114,7 +114,6 @@ export const interceptions = pgTable(
       t.id.desc().nullsFirst(),
     ),
     index("aibridge_interceptions_model_pattern_idx").using("btree", t.model.op("text_pattern_ops")),
-    index("aibridge_interceptions_provider_idx").on(t.provider),
     // Byte order, like the models index: `/clients` walks it distinct value by distinct value.
     index("aibridge_interceptions_client_pattern_idx").using("btree", t.client.op("text_pattern_ops")),
     // A session's interceptions (§14 session detail), oldest first.

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 
 import type { Db } from "./engine";
-import { groupByInterception, type Reader, readableBy } from "./interception-queries";
+import { groupByInterception, inUuids, type Reader, readableBy } from "./interception-queries";
 import { resultRows } from "./migrate";
 import {
   interceptions,
@@ -276,7 +276,7 @@ export async function getSession(
       errorType: interceptions.errorType,
     })
     .from(interceptions)
-    .where(and(inSession, inArray(threadId, threadIds)))
+    .where(and(inSession, inUuids(threadId, threadIds)))
     .orderBy(asc(interceptions.startedAt), asc(interceptions.id));
   const ids = members.map((m) => m.id);
   const [tokens, prompts, tools, thoughts] = await Promise.all([
@@ -290,11 +290,11 @@ export async function getSession(
         costMicros: tokenUsages.costMicros,
       })
       .from(tokenUsages)
-      .where(inArray(tokenUsages.interceptionId, ids)),
+      .where(inUuids(tokenUsages.interceptionId, ids)),
     db
       .select({ interceptionId: userPrompts.interceptionId, prompt: userPrompts.prompt })
       .from(userPrompts)
-      .where(inArray(userPrompts.interceptionId, ids))
+      .where(inUuids(userPrompts.interceptionId, ids))
       .orderBy(asc(userPrompts.createdAt), asc(userPrompts.id)),
     db
       .select({
@@ -305,12 +305,12 @@ export async function getSession(
         createdAt: toolUsages.createdAt,
       })
       .from(toolUsages)
-      .where(inArray(toolUsages.interceptionId, ids))
+      .where(inUuids(toolUsages.interceptionId, ids))
       .orderBy(asc(toolUsages.createdAt), asc(toolUsages.id)),
     db
       .select({ interceptionId: modelThoughts.interceptionId, content: modelThoughts.content })
       .from(modelThoughts)
-      .where(inArray(modelThoughts.interceptionId, ids))
+      .where(inUuids(modelThoughts.interceptionId, ids))
       .orderBy(asc(modelThoughts.createdAt), asc(modelThoughts.id)),
   ]);
 

@@ -1,0 +1,1 @@
+DROP INDEX "aibridge_interceptions_provider_idx";
