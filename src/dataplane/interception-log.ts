@@ -127,6 +127,7 @@ export class InterceptionLog {
       errorMessage: storableNullableText(outcome.failure?.message ?? null),
       initiatorId: flight.identity!.userId,
       correlationToolCallId: storableNullableText(flight.facts!.correlationToolCallId),
+      toolCallIds: toolCalls.map((call) => storableText(call.providerToolCallId)),
     });
     this.metrics.finished(provider, model, {
       status: outcome.status,

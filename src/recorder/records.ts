@@ -17,6 +17,11 @@ export interface InterceptionEnd {
   /** With the correlating tool call id, finds the thread parent when the end is written (§14). */
   initiatorId: string;
   correlationToolCallId: string | null;
+  /**
+   * The tool calls this interception made (their usage rows may go out in an earlier batch than
+   * this end, when a backlog is cut at the batch size): links within a batch are found from here.
+   */
+  toolCallIds?: string[];
 }
 
 /** Child rows and ends waiting for the next background flush. */

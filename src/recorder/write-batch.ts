@@ -86,13 +86,18 @@ parents AS (
   ) p
   WHERE e.batch_parent IS NULL AND e.correlation IS NOT NULL
 ),
+-- Each row's state as of now, locked: a plain join would keep the statement's snapshot, and an end
+-- committed meanwhile by another writer (a crash sweep on another replica) would be counted twice.
+was AS (
+  SELECT w.id, w.ended_at FROM aibridge_interceptions w WHERE w.id IN (SELECT id FROM ends) FOR UPDATE
+),
 ended AS (
   UPDATE aibridge_interceptions i SET ended_at = e.ended_at, status = e.status, error_type = e.error_type,
     error_message = e.error_message,
     thread_parent_id = COALESCE(e.batch_parent, own.parent_id),
     thread_root_id = CASE WHEN e.batch_parent IS NULL THEN own.root_id ELSE COALESCE(top.root_id, e.batch_top) END
   FROM ends e
-  JOIN aibridge_interceptions was ON was.id = e.id
+  JOIN was ON was.id = e.id
   LEFT JOIN parents own ON own.id = e.id
   LEFT JOIN parents top ON top.id = e.batch_top
   WHERE i.id = e.id
@@ -157,7 +162,9 @@ sessions AS (
   HAVING count(*) > 0
 ),
 kept AS (SELECT set_config('aibridge.rollups_kept', 'on', true) AS v)
-SELECT (SELECT count(*) FROM counted) + (SELECT count(*) FROM spent) + (SELECT count(*) FROM sessions)
+-- In the order the triggers take the same rollups (by trigger name: counts, sessions, spend), so
+-- that this statement and a sweep or a retention run never wait on each other crosswise.
+SELECT (SELECT count(*) FROM counted) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM spent)
   + (SELECT count(*) FROM kept) AS n`;
 
 // JSON.stringify would reach a Date's text through toJSON, several times slower than asking directly.

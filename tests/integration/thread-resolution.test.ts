@@ -2,9 +2,12 @@
 // in earlier batches, in the same batch, chains through both, and never across initiators.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
+import postgres from "postgres";
+
 import { emptyBatch, type InterceptionEnd, type PendingBatch } from "../../src/recorder/records";
 import { insertInterceptions, writeBatch } from "../../src/recorder/write-batch";
 import { query } from "../helpers/bridge";
+import { TEST_ENGINE } from "../helpers/database";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let gw: TestGateway;
@@ -136,6 +139,55 @@ describe("thread resolution in the batched end write", () => {
     expect(await threadOf(t4)).toEqual({ parent: t3.id, root: p.id, session: p.id });
   });
 
+  test("a backlog cut at the batch size: a parent's tool usages in an earlier batch than its end and its answer's", async () => {
+    const [c1, c2] = [callId("a"), callId("b")];
+    const root = turn(alice, undefined, [c1]);
+    await record([root]);
+    const parent = turn(alice, c1, [c2]);
+    const child = turn(alice, c2);
+    const starts = [parent, child].map((t) => ({
+      id: t.id,
+      initiatorId: alice,
+      apiKeyId: "k",
+      provider: "anthropic",
+      model: "claude-sonnet-4-5",
+      client: "Claude Code",
+      credentialKind: "centralized" as const,
+      credentialHint: "...",
+      startedAt: tick(),
+    }));
+    await insertInterceptions(gw.server.database, starts);
+    // The recorder takes child rows before ends: a cut batch carries the parent's tool usage alone.
+    const at = tick();
+    await writeBatch(gw.server.database, {
+      ...emptyBatch(),
+      toolUsages: [
+        { interceptionId: parent.id, tool: "Read", providerToolCallId: c2, input: "{}", createdAt: at },
+      ],
+    });
+    const end = (t: Turn, answers: string, calls: string[]): InterceptionEnd => ({
+      id: t.id,
+      endedAt: tick(),
+      status: 200,
+      errorType: null,
+      errorMessage: null,
+      initiatorId: alice,
+      correlationToolCallId: answers,
+      toolCallIds: calls,
+    });
+    await writeBatch(gw.server.database, {
+      ...emptyBatch(),
+      ends: [end(parent, c1, [c2]), end(child, c2, [])],
+    });
+    expect(await threadOf(parent)).toEqual({ parent: root.id, root: root.id, session: root.id });
+    expect(await threadOf(child)).toEqual({ parent: parent.id, root: root.id, session: root.id });
+    const [session] = await query<{ interceptions: number; threads: number }>(
+      gw,
+      `SELECT interceptions::int, threads::int FROM aibridge_sessions WHERE session_id = '${root.id}'`,
+    );
+    expect(session).toEqual({ interceptions: 3, threads: 1 });
+  });
+
   test("parallel calls: answering any of them links to the interception that made them", async () => {
     const [c1, c2] = [callId("a"), callId("b")];
     const prompt = turn(alice, undefined, [c1, c2]);
@@ -208,4 +260,81 @@ describe("thread resolution in the batched end write", () => {
     );
     expect(row).toEqual({ status: 429, error_type: "rate_limited", error_message: "Rate limit reached" });
   });
+
+  // Another writer (a crash sweep on another replica) ends the row and commits while the batch
+  // statement waits for its lock: the batch must see that end, not the snapshot it started with.
+  test.skipIf(TEST_ENGINE !== "postgres")(
+    "an end committed meanwhile by another writer is counted once in every rollup",
+    async () => {
+      const t = turn(bob);
+      const startedAt = tick();
+      await insertInterceptions(gw.server.database, [
+        {
+          id: t.id,
+          initiatorId: bob,
+          apiKeyId: "k",
+          provider: "openai",
+          model: "gpt-race",
+          client: "Unknown",
+          credentialKind: "centralized",
+          credentialHint: "...",
+          startedAt,
+        },
+      ]);
+      const other = postgres(gw.database.postgresUrl, { max: 1, onnotice: () => {} });
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const sweep = other.begin(async (tx) => {
+          await tx`UPDATE aibridge_interceptions SET ended_at = ${tick()}, error_type = 'interrupted' WHERE id = ${t.id}`;
+          locked();
+          await held;
+        });
+        await isLocked;
+        const write = writeBatch(gw.server.database, {
+          ...emptyBatch(),
+          ends: [
+            {
+              id: t.id,
+              endedAt: tick(),
+              status: 200,
+              errorType: null,
+              errorMessage: null,
+              initiatorId: bob,
+              correlationToolCallId: null,
+            },
+          ],
+        });
+        // The batch statement is waiting for the row the sweep holds.
+        for (let i = 0; i < 200; i++) {
+          const [row] = await query<{ n: number }>(
+            gw,
+            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`,
+          );
+          if (row!.n > 0) break;
+          await Bun.sleep(10);
+        }
+        release();
+        await sweep;
+        await write;
+      } finally {
+        await other.end();
+      }
+      const [counts] = await query<{ hourly: number; daily: number; spend: number; sessions: number }>(
+        gw,
+        `SELECT
+          (SELECT coalesce(sum(interceptions), 0)::int FROM aibridge_interception_counts WHERE model = 'gpt-race') AS hourly,
+          (SELECT coalesce(sum(interceptions), 0)::int FROM aibridge_interception_counts_by_initiator WHERE model = 'gpt-race') AS daily,
+          (SELECT coalesce(sum(interceptions), 0)::int FROM aibridge_spend_daily WHERE model = 'gpt-race') AS spend,
+          (SELECT coalesce(sum(interceptions), 0)::int FROM aibridge_sessions WHERE session_id = '${t.id}') AS sessions`,
+      );
+      expect(counts).toEqual({ hourly: 1, daily: 1, spend: 1, sessions: 1 });
+    },
+  );
 });
