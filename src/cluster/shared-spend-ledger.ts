@@ -9,34 +9,31 @@ export interface CommandStore {
 export interface SharedSpendLedgerOptions {
   store: CommandStore;
   prefix: string;
-  /** How often the totals of the users checked lately are read again (SPEC §15: within 1 s). */
+  /** How often the month's totals are read again (SPEC §15: within 1 s). */
   refreshEveryMs?: number;
-  /** Users not checked for this long are no longer refreshed. */
-  forgetAfterMs?: number;
   now?: () => number;
 }
 
-// Two months and a bit: a month's key outlives every check of that month.
+// Two months and a bit: a month's hash outlives every check of that month.
 const KEY_TTL_SECONDS = String(62 * 24 * 3600);
 
-const entry = (userId: string, monthStart: number) => `${monthStart}:${userId}`;
-
 /**
- * Each user's spend per UTC month, shared by every replica on one Redis (SPEC §15, §16): one
- * integer key per (user, month), added to with INCRBY as usage is recorded. The budget check stays a
- * read of memory: the totals of the users checked lately are read again (MGET) every refresh period,
- * so another replica's spend reaches the check within that period.
+ * Each user's spend per UTC month, shared by every replica on one Redis (SPEC §15, §16): one hash
+ * per month, a field per user, added to with HINCRBY as usage is recorded. The budget check stays a
+ * read of memory: every refresh period the whole month is read again (HGETALL: one field per user
+ * with spend this month), so another replica's spend reaches every check within that period,
+ * whether or not this replica has seen the user before.
  *
  * Redis unreachable: this replica's own ledger (the database's spend at start plus what it recorded
- * since) decides, additions are kept and sent when Redis is back; a Redis that lost the key (a
- * restart without persistence) is given this replica's own total first (SET NX), never less.
+ * since) decides, additions are kept and sent when Redis is back; a Redis that lost the month (a
+ * restart without persistence) is given this replica's own total first (HSETNX), never less.
  */
 export class SharedSpendLedger implements SpendLedger {
   private readonly local = new InMemorySpendLedger();
-  /** Shared totals as last read or written, by `month:user`. */
-  private readonly shared = new Map<string, number>();
-  /** Entries checked lately, with when. */
-  private readonly watched = new Map<string, { userId: string; monthStart: number; at: number }>();
+  /** Shared totals by month, then user, as last read (a month is replaced whole at each read). */
+  private readonly shared = new Map<number, Map<string, number>>();
+  /** Months checked lately (the current one, and the previous one around a month's turn). */
+  private readonly months = new Map<number, number>();
   /** Additions not yet in Redis, by `month:user`. */
   private readonly pending = new Map<string, { userId: string; monthStart: number; micros: number }>();
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -59,19 +56,23 @@ export class SharedSpendLedger implements SpendLedger {
 
   /**
    * The database's total at start: Redis keeps what it has (it includes other replicas' spend since);
-   * a Redis without the key starts from it.
+   * a Redis without the user's field starts from it.
    */
   seed(userId: string, monthStart: number, micros: number): void {
     this.local.add(userId, monthStart, micros);
+    this.watch(monthStart);
     if (!this.opts.store.up || micros === 0) return;
-    const key = this.opts.prefix + entry(userId, monthStart);
-    this.opts.store.command("SET", [key, String(micros), "NX", "EX", KEY_TTL_SECONDS]).catch(() => {});
+    const key = this.keyOf(monthStart);
+    this.opts.store
+      .command("HSETNX", [key, userId, String(micros)])
+      .then(() => this.opts.store.command("EXPIRE", [key, KEY_TTL_SECONDS]))
+      .catch(() => {});
   }
 
   add(userId: string, monthStart: number, micros: number): void {
     if (micros === 0) return;
     this.local.add(userId, monthStart, micros);
-    const key = entry(userId, monthStart);
+    const key = `${monthStart}:${userId}`;
     const waiting = this.pending.get(key);
     if (waiting) waiting.micros += micros;
     else this.pending.set(key, { userId, monthStart, micros });
@@ -79,15 +80,15 @@ export class SharedSpendLedger implements SpendLedger {
   }
 
   spent(userId: string, monthStart: number): number {
-    const key = entry(userId, monthStart);
-    this.watched.set(key, { userId, monthStart, at: this.now() });
+    this.watch(monthStart);
     const own = this.local.spent(userId, monthStart);
-    const shared = this.opts.store.up ? this.shared.get(key) : undefined;
+    const shared = this.opts.store.up ? this.shared.get(monthStart)?.get(userId) : undefined;
     // The shared total includes this replica's own spend, unless Redis has not seen all of it yet.
-    return shared === undefined ? own : Math.max(shared + (this.pending.get(key)?.micros ?? 0), own);
+    if (shared === undefined) return own;
+    return Math.max(shared + (this.pending.get(`${monthStart}:${userId}`)?.micros ?? 0), own);
   }
 
-  /** One refresh: pending additions first, then the totals of the users checked lately. */
+  /** One refresh: pending additions first, then the months checked lately, each read whole. */
   refresh(): Promise<void> {
     this.refreshing ??= this.refreshOnce().finally(() => {
       this.refreshing = null;
@@ -95,47 +96,63 @@ export class SharedSpendLedger implements SpendLedger {
     return this.refreshing;
   }
 
+  private keyOf(monthStart: number): string {
+    return `${this.opts.prefix}${monthStart}`;
+  }
+
+  private watch(monthStart: number): void {
+    if (this.months.has(monthStart)) {
+      this.months.set(monthStart, this.now());
+      return;
+    }
+    this.months.set(monthStart, this.now());
+    // A month this replica has not read yet: read it now rather than at the next period.
+    if (this.opts.store.up) void this.refresh();
+    // Two months at most: older ones can no longer be checked.
+    const keep = [...this.months.keys()].sort((a, b) => b - a).slice(0, 2);
+    for (const month of this.months.keys()) {
+      if (keep.includes(month)) continue;
+      this.months.delete(month);
+      this.shared.delete(month);
+    }
+  }
+
   private async refreshOnce(): Promise<void> {
     if (!this.opts.store.up) return;
     for (const key of [...this.pending.keys()]) await this.flush(key);
-    const cutoff = this.now() - (this.opts.forgetAfterMs ?? 60_000);
-    const entries = [...this.watched].filter(([key, w]) => {
-      if (w.at >= cutoff) return true;
-      this.watched.delete(key);
-      this.shared.delete(key);
-      return false;
-    });
-    if (entries.length === 0) return;
-    let values: unknown;
-    try {
-      values = await this.opts.store.command(
-        "MGET",
-        entries.map(([key]) => this.opts.prefix + key),
-      );
-    } catch {
-      return; // the store turned itself down: the local ledger decides meanwhile
+    for (const month of [...this.months.keys()]) {
+      let reply: unknown;
+      try {
+        reply = await this.opts.store.command("HGETALL", [this.keyOf(month)]);
+      } catch {
+        return; // the store turned itself down: the local ledger decides meanwhile
+      }
+      const totals = fieldsOf(reply);
+      if (totals) this.shared.set(month, totals);
     }
-    if (!Array.isArray(values)) return;
-    entries.forEach(([key], i) => {
-      const value = values[i];
-      if (value === null || value === undefined) this.shared.delete(key);
-      else if (Number.isFinite(Number(value))) this.shared.set(key, Number(value));
-    });
   }
 
   private async flush(key: string): Promise<void> {
     const waiting = this.pending.get(key);
     if (!waiting) return;
     this.pending.delete(key);
-    const redisKey = this.opts.prefix + key;
     const { userId, monthStart, micros } = waiting;
+    const redisKey = this.keyOf(monthStart);
     try {
-      // A key Redis does not have (a first addition, or a Redis that lost it) starts from everything
-      // this replica knows, not from zero; then the addition goes in once.
+      // A field Redis does not have (a first addition, or a Redis that lost it) starts from
+      // everything this replica knows, not from zero; then the addition goes in once.
       const before = String(this.local.spent(userId, monthStart) - micros);
-      await this.opts.store.command("SET", [redisKey, before, "NX", "EX", KEY_TTL_SECONDS]);
-      const total = await this.opts.store.command("INCRBY", [redisKey, String(micros)]);
-      if (Number.isFinite(Number(total))) this.shared.set(key, Number(total));
+      const created = await this.opts.store.command("HSETNX", [redisKey, userId, before]);
+      if (Number(created) === 1) await this.opts.store.command("EXPIRE", [redisKey, KEY_TTL_SECONDS]);
+      const total = await this.opts.store.command("HINCRBY", [redisKey, userId, String(micros)]);
+      if (Number.isFinite(Number(total))) {
+        let month = this.shared.get(monthStart);
+        if (!month) {
+          month = new Map();
+          this.shared.set(monthStart, month);
+        }
+        month.set(userId, Number(total));
+      }
     } catch {
       // Not known to be in Redis: kept for the next attempt (at worst counted twice: stricter).
       const again = this.pending.get(key);
@@ -143,4 +160,24 @@ export class SharedSpendLedger implements SpendLedger {
       else this.pending.set(key, waiting);
     }
   }
+}
+
+/** HGETALL's reply as a map: Bun's client answers with an object, RESP2 clients with a flat array. */
+function fieldsOf(reply: unknown): Map<string, number> | null {
+  const totals = new Map<string, number>();
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const value = Number(reply[i + 1]);
+      if (Number.isFinite(value)) totals.set(String(reply[i]), value);
+    }
+    return totals;
+  }
+  if (reply && typeof reply === "object") {
+    for (const [field, raw] of Object.entries(reply)) {
+      const value = Number(raw);
+      if (Number.isFinite(value)) totals.set(field, value);
+    }
+    return totals;
+  }
+  return reply === null || reply === undefined ? totals : null;
 }

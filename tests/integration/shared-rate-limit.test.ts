@@ -137,7 +137,7 @@ describe("SharedSpendLedger on a real Redis", () => {
     }
     expect(a.spent("u", month)).toBe(1_001_000);
     expect(b.spent("u", month)).toBe(1_001_000);
-    const ttl = Number(await (await sharedRedis()).redis.command("TTL", [`${prefix}${month}:u`]));
+    const ttl = Number(await (await sharedRedis()).redis.command("TTL", [`${prefix}${month}`]));
     expect(ttl).toBeGreaterThan(60 * 24 * 3600);
   });
 });

@@ -3,30 +3,51 @@ import { describe, expect, test } from "bun:test";
 import { type CommandStore, SharedSpendLedger } from "../../src/cluster/shared-spend-ledger.ts";
 import { settle } from "../helpers/fake-redis.ts";
 
-/** A Redis of integer keys: SET NX, INCRBY and MGET, switchable down. */
+/** A Redis of hashes of integers: HSETNX, HINCRBY, HGETALL and EXPIRE, switchable down. */
 class FakeStore implements CommandStore {
   up = true;
-  readonly data = new Map<string, number>();
+  readonly data = new Map<string, Map<string, number>>();
+  readonly commands: string[] = [];
   command(command: string, args: string[]): Promise<unknown> {
     if (!this.up) return Promise.reject(new Error("Redis is unavailable"));
-    if (command === "SET") {
-      if (!this.data.has(args[0]!)) this.data.set(args[0]!, Number(args[1]));
-      return Promise.resolve("OK");
+    this.commands.push(command);
+    const hash = () => {
+      let h = this.data.get(args[0]!);
+      if (!h) {
+        h = new Map();
+        this.data.set(args[0]!, h);
+      }
+      return h;
+    };
+    if (command === "HSETNX") {
+      const h = hash();
+      if (h.has(args[1]!)) return Promise.resolve(0);
+      h.set(args[1]!, Number(args[2]));
+      return Promise.resolve(1);
     }
-    if (command === "INCRBY") {
-      const total = (this.data.get(args[0]!) ?? 0) + Number(args[1]);
-      this.data.set(args[0]!, total);
+    if (command === "HINCRBY") {
+      const h = hash();
+      const total = (h.get(args[1]!) ?? 0) + Number(args[2]);
+      h.set(args[1]!, total);
       return Promise.resolve(total);
     }
-    if (command === "MGET") return Promise.resolve(args.map((k) => this.data.get(k)?.toString() ?? null));
+    if (command === "HGETALL") {
+      return Promise.resolve(
+        Object.fromEntries([...(this.data.get(args[0]!) ?? [])].map(([f, v]) => [f, String(v)])),
+      );
+    }
+    if (command === "EXPIRE") return Promise.resolve(1);
     return Promise.reject(new Error(`unexpected ${command}`));
+  }
+  field(key: string, user: string): number | undefined {
+    return this.data.get(key)?.get(user);
   }
 }
 
 const MONTH = Date.UTC(2026, 11, 1);
 
 function replicas(store = new FakeStore()) {
-  const make = () => new SharedSpendLedger({ store, prefix: "s:", forgetAfterMs: 60_000 });
+  const make = () => new SharedSpendLedger({ store, prefix: "s:" });
   return { store, a: make(), b: make() };
 }
 
@@ -54,7 +75,7 @@ describe("SharedSpendLedger", () => {
     await settle();
     b.seed("u", MONTH, 5000); // a second replica starting later: Redis already knows more
     await settle();
-    expect(store.data.get(`s:${MONTH}:u`)).toBe(5010);
+    expect(store.field(`s:${MONTH}`, "u")).toBe(5010);
     b.spent("u", MONTH);
     await b.refresh();
     expect(b.spent("u", MONTH)).toBe(5010);
@@ -83,7 +104,7 @@ describe("SharedSpendLedger", () => {
     await a.refresh();
     await b.refresh();
     await a.refresh();
-    expect(store.data.get(`s:${MONTH}:u`)).toBe(157);
+    expect(store.field(`s:${MONTH}`, "u")).toBe(157);
     expect(a.spent("u", MONTH)).toBe(157);
     expect(b.spent("u", MONTH)).toBe(157);
   });
@@ -96,7 +117,7 @@ describe("SharedSpendLedger", () => {
     store.data.clear(); // restarted without persistence
     a.add("u", MONTH, 2);
     await settle();
-    expect(store.data.get(`s:${MONTH}:u`)).toBe(1003);
+    expect(store.field(`s:${MONTH}`, "u")).toBe(1003);
   });
 
   test("an addition not yet in Redis still counts on this replica", async () => {
@@ -106,34 +127,28 @@ describe("SharedSpendLedger", () => {
     expect(a.spent("u", MONTH)).toBe(40); // before the INCRBY answered
   });
 
-  test("users not checked lately are no longer refreshed", async () => {
-    let now = 0;
+  test("a user this replica never checked or saw sees the others' spend at its first check", async () => {
+    const { a, b } = replicas();
+    b.spent("someone-else", MONTH); // b reads the month
+    a.add("u", MONTH, 900);
+    await settle();
+    await b.refresh();
+    expect(b.spent("u", MONTH)).toBe(900); // never checked on b before
+  });
+
+  test("one read per month and refresh, whatever the number of users; only the two newest months", async () => {
     const store = new FakeStore();
-    const reads: number[] = [];
-    const counting: CommandStore = {
-      get up() {
-        return store.up;
-      },
-      command: (c, args) => {
-        if (c === "MGET") reads.push(args.length);
-        return store.command(c, args);
-      },
-    };
-    const ledger = new SharedSpendLedger({
-      store: counting,
-      prefix: "s:",
-      forgetAfterMs: 1000,
-      now: () => now,
-    });
-    ledger.spent("u", MONTH);
-    ledger.spent("v", MONTH);
+    const ledger = new SharedSpendLedger({ store, prefix: "s:" });
+    for (let i = 0; i < 50; i++) ledger.spent(`user-${i}`, MONTH);
+    await settle();
+    store.commands.length = 0;
     await ledger.refresh();
-    now = 900;
-    ledger.spent("v", MONTH);
-    now = 1500;
+    expect(store.commands).toEqual(["HGETALL"]);
+    ledger.spent("u", Date.UTC(2027, 0, 1));
+    ledger.spent("u", Date.UTC(2027, 1, 1));
+    await settle();
+    store.commands.length = 0;
     await ledger.refresh();
-    now = 5000;
-    await ledger.refresh();
-    expect(reads).toEqual([2, 1]);
+    expect(store.commands).toEqual(["HGETALL", "HGETALL"]);
   });
 });
