@@ -113,8 +113,11 @@ async function spend(db: Db, caller: Caller, query: { group_by?: string; q?: str
   const parsed = parseInterceptionQuery(query.q);
   if (!parsed.ok) throw new ApiError(400, INVALID_SPEND_QUERY, undefined, parsed.validations);
   const { startedAfter, startedBefore, ...conditions } = await conditionsFor(db, caller, parsed.filter);
+  // Without a range, the current UTC month; with only an upper bound, that bound's month up to it
+  // (from the current month's start, a bound in an earlier month would select nothing); with only a
+  // lower bound, from it to the end of the current month.
   const range: SpendRange = {
-    from: startedAfter ?? new Date(monthStart(now)),
+    from: startedAfter ?? new Date(monthStart(startedBefore ? startedBefore.getTime() : now)),
     // started_before is inclusive.
     to: startedBefore ? new Date(startedBefore.getTime() + 1) : new Date(nextMonthStart(now)),
   };

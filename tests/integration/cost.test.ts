@@ -310,6 +310,21 @@ describe("spend", () => {
     ]);
   });
 
+  test("only started_before: that bound's UTC month up to it", async () => {
+    const lastMonthEnd = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1) - 1);
+    const res = await api(
+      f.gw.url,
+      `/api/v2/aibridge/spend?group_by=user&q=started_before:${lastMonthEnd.toISOString()}`,
+      { key: f.gw.adminKey },
+    );
+    expect(res.status).toBe(200);
+    const from = new Date(Date.UTC(lastMonthEnd.getUTCFullYear(), lastMonthEnd.getUTCMonth(), 1));
+    expect([res.json.from, res.json.to]).toEqual([
+      from.toISOString(),
+      new Date(lastMonthEnd.getTime() + 1).toISOString(),
+    ]);
+  });
+
   test("CSV export: one header line, money in decimal dollars", async () => {
     const res = await fetch(`${f.gw.url}/api/v2/aibridge/spend/export?group_by=user`, {
       headers: { "coder-session-token": member.key },
