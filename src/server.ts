@@ -22,7 +22,7 @@ import { UsageCosting } from "./cost/costing";
 import { PriceService } from "./cost/price-service";
 import { InMemorySpendLedger } from "./cost/spend-ledger";
 import type { Database } from "./db/engine";
-import { heartbeat, removeInstance, sweepDeadInstances } from "./db/instances";
+import { databaseClockOffset, heartbeat, removeInstance, sweepDeadInstances } from "./db/instances";
 import { isMigrated } from "./db/migrate";
 import { countUsers, createUser, UsernameTakenError } from "./db/users";
 import { type Logger, writeStderr } from "./observability/logger";
@@ -186,10 +186,16 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     });
     // Records earlier processes could not write go in before this one serves.
     await recorder.replaySpill();
+    // This process's times, moved onto the database's clock (measured again at every heartbeat).
+    let clockOffset = 0;
     liveness = new InstanceLiveness(
       {
-        heartbeat: (at) => heartbeat(database, instance, at),
-        sweep: (cutoff) => sweepDeadInstances(database, instance.id, cutoff),
+        heartbeat: async (at) => {
+          clockOffset = await databaseClockOffset(database, now);
+          await heartbeat(database, instance, new Date(at.getTime() + clockOffset));
+        },
+        sweep: (cutoff) =>
+          sweepDeadInstances(database, instance.id, new Date(cutoff.getTime() + clockOffset)),
       },
       logger,
       now,

@@ -55,6 +55,20 @@ ended AS (
 )
 SELECT count(*)::int AS n FROM ended`;
 
+/**
+ * How far the database server's clock is ahead of `local` (ms to add), from one round trip.
+ * Heartbeats and sweep cutoffs are written on the database's clock, so that replicas whose own
+ * clocks disagree (by more than the 60 s a dead instance is given) still judge each other alike.
+ */
+export async function databaseClockOffset(database: Database, local: () => number): Promise<number> {
+  const sent = local();
+  const [row] = await database.background<{ ms: number }>(
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms",
+    [],
+  );
+  return Number(row!.ms) - (sent + local()) / 2;
+}
+
 /** Runs the crash sweep for instances not seen since `cutoff`; returns how many interceptions it ended. */
 export async function sweepDeadInstances(database: Database, self: string, cutoff: Date): Promise<number> {
   const rows = await database.background<{ n: number }>(SWEEP, [

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { sql } from "drizzle-orm";
 
 import { openDatabase } from "../../src/db/engine";
-import { heartbeat, INTERRUPTED_MESSAGE, sweepDeadInstances } from "../../src/db/instances";
+import {
+  databaseClockOffset,
+  heartbeat,
+  INTERRUPTED_MESSAGE,
+  sweepDeadInstances,
+} from "../../src/db/instances";
 import { resultRows } from "../../src/db/migrate";
 import { interceptions, modelThoughts, tokenUsages, toolUsages } from "../../src/db/schema";
 import { query } from "../helpers/bridge";
@@ -19,6 +24,26 @@ setDefaultTimeout(240_000);
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
+});
+
+describe("the crash sweep across clocks", () => {
+  test("a replica whose own clock is 5 minutes behind heartbeats on the database's clock: another's sweep leaves it alone", async () => {
+    const behind = () => Date.now() - 300_000;
+    const lagging = await startTestGateway({ retention: 0 }, { now: behind });
+    cleanup.push(() => lagging.stop());
+    const database = lagging.server.database;
+    const offset = await databaseClockOffset(database, behind);
+    expect(Math.abs(offset - 300_000)).toBeLessThan(5_000);
+    const [row] = await query<{ id: string; seen_ms: number }>(
+      lagging,
+      "SELECT id, extract(epoch FROM now() - last_seen_at)::float8 * 1000 AS seen_ms FROM aibridge_instances",
+    );
+    expect(Math.abs(row!.seen_ms)).toBeLessThan(30_000);
+    // Another replica, on the right time, sweeps instances not seen for 60 s.
+    expect(await sweepDeadInstances(database, Bun.randomUUIDv7(), new Date(Date.now() - 60_000))).toBe(0);
+    const [still] = await query<{ n: number }>(lagging, "SELECT count(*)::int AS n FROM aibridge_instances");
+    expect(still!.n).toBe(1);
+  });
 });
 
 describe("the crash sweep, against the database (injected clock)", () => {
