@@ -64,6 +64,7 @@ export class SharedRedis {
   private state: State = "starting";
   private retryTimer: unknown = null;
   private connecting: Promise<void> | null = null;
+  private lastErrorReplyAt = Number.NEGATIVE_INFINITY;
   private readonly shas = new Map<string, string>();
   private readonly commandTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -134,8 +135,23 @@ export class SharedRedis {
 
   private guarded(reply: Promise<unknown>): Promise<unknown> {
     return this.within(reply, this.commandTimeoutMs).catch((error: unknown) => {
-      this.turnDown(error);
+      if (isErrorReply(error)) this.reportErrorReply(error);
+      else this.turnDown(error);
       throw error;
+    });
+  }
+
+  /**
+   * Redis answered, with an error (out of memory under `noeviction`, a key of another type): the
+   * connection is fine, so it stays up (the next ping would turn it up again at once, flapping);
+   * the caller decides that one request on its own. Logged at most once a minute.
+   */
+  private reportErrorReply(error: Error): void {
+    const at = Date.now();
+    if (at - this.lastErrorReplyAt < 60_000) return;
+    this.lastErrorReplyAt = at;
+    this.opts.logger.warn("Redis refused a command: that request's limits are decided per process", {
+      error: error.message,
     });
   }
 
@@ -222,4 +238,9 @@ export class SharedRedis {
     }
     return sha;
   }
+}
+
+/** An error Redis itself answered with (`-ERR`, `-OOM`, `-WRONGTYPE` …), not a failed connection. */
+function isErrorReply(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === "ERR_REDIS_SERVER_ERROR";
 }

@@ -90,6 +90,22 @@ describe("SharedRedis", () => {
     expect(s.warnings()).toBe(1);
   });
 
+  test("an error Redis answers with (OOM, WRONGTYPE) fails that command only: it stays up, one warning", async () => {
+    const s = setup();
+    await started(s);
+    s.connection.answer = () =>
+      Promise.reject(
+        Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), {
+          code: "ERR_REDIS_SERVER_ERROR",
+        }),
+      );
+    await expect(s.redis.command("HINCRBY", ["k", "f", "1"])).rejects.toThrow("OOM");
+    await expect(s.redis.command("HINCRBY", ["k", "f", "1"])).rejects.toThrow("OOM");
+    expect(s.redis.up).toBe(true);
+    expect(s.changes).toEqual([true]);
+    expect(s.warnings()).toBe(1);
+  });
+
   test("a command that takes longer than 50 ms fails at 50 ms and turns it down", async () => {
     const s = setup();
     await started(s);
