@@ -4,7 +4,25 @@ import { InMemorySpendLedger, type SpendLedger } from "../cost/spend-ledger";
 export interface CommandStore {
   readonly up: boolean;
   command(command: string, args: string[]): Promise<unknown>;
+  register(script: string): void;
+  evalScript(script: string, keys: string[], args: string[]): Promise<unknown>;
 }
+
+/**
+ * One addition, applied once whatever the number of attempts: KEYS[2] marks it done (an attempt
+ * whose answer was lost, a timeout after Redis applied it, is sent again with the same marker). A
+ * field Redis does not have (a first addition, or a Redis that lost it) starts from ARGV[2], all
+ * this replica knew before the addition, never from zero. Answers the user's month total.
+ */
+export const SPEND_ADD_SCRIPT = `
+local month, marker = KEYS[1], KEYS[2]
+local user, before, micros, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('SET', marker, '1', 'NX', 'EX', 3600) then
+  if redis.call('HSETNX', month, user, before) == 1 then redis.call('EXPIRE', month, ttl) end
+  return redis.call('HINCRBY', month, user, micros)
+end
+return tonumber(redis.call('HGET', month, user) or '0')
+`;
 
 export interface SharedSpendLedgerOptions {
   store: CommandStore;
@@ -34,14 +52,20 @@ export class SharedSpendLedger implements SpendLedger {
   private readonly shared = new Map<number, Map<string, number>>();
   /** Months checked lately (the current one, and the previous one around a month's turn). */
   private readonly months = new Map<number, number>();
-  /** Additions not yet in Redis, by `month:user`. */
-  private readonly pending = new Map<string, { userId: string; monthStart: number; micros: number }>();
+  /** Additions not yet sent, by `month:user`. */
+  private readonly pending = new Map<string, Addition>();
+  /** Additions sent without an answer (they may be in Redis): sent again as they were, by marker. */
+  private readonly inDoubt = new Map<string, Addition & { key: string; before: number }>();
+  /** Names this replica's additions (their markers). */
+  private readonly id = crypto.getRandomValues(new Uint32Array(2)).join(".");
+  private sequence = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: SharedSpendLedgerOptions) {
     this.now = opts.now ?? Date.now;
+    opts.store.register(SPEND_ADD_SCRIPT);
   }
 
   start(): void {
@@ -85,7 +109,14 @@ export class SharedSpendLedger implements SpendLedger {
     const shared = this.opts.store.up ? this.shared.get(monthStart)?.get(userId) : undefined;
     // The shared total includes this replica's own spend, unless Redis has not seen all of it yet.
     if (shared === undefined) return own;
-    return Math.max(shared + (this.pending.get(`${monthStart}:${userId}`)?.micros ?? 0), own);
+    return Math.max(shared + this.unconfirmed(`${monthStart}:${userId}`), own);
+  }
+
+  /** What this replica added that Redis has not confirmed yet (counted: the stricter side). */
+  private unconfirmed(key: string): number {
+    let micros = this.pending.get(key)?.micros ?? 0;
+    for (const doubt of this.inDoubt.values()) if (doubt.key === key) micros += doubt.micros;
+    return micros;
   }
 
   /** One refresh: pending additions first, then the months checked lately, each read whole. */
@@ -119,6 +150,7 @@ export class SharedSpendLedger implements SpendLedger {
 
   private async refreshOnce(): Promise<void> {
     if (!this.opts.store.up) return;
+    for (const marker of [...this.inDoubt.keys()]) await this.send(marker);
     for (const key of [...this.pending.keys()]) await this.flush(key);
     for (const month of [...this.months.keys()]) {
       let reply: unknown;
@@ -136,30 +168,42 @@ export class SharedSpendLedger implements SpendLedger {
     const waiting = this.pending.get(key);
     if (!waiting) return;
     this.pending.delete(key);
-    const { userId, monthStart, micros } = waiting;
-    const redisKey = this.keyOf(monthStart);
-    try {
-      // A field Redis does not have (a first addition, or a Redis that lost it) starts from
-      // everything this replica knows, not from zero; then the addition goes in once.
-      const before = String(this.local.spent(userId, monthStart) - micros);
-      const created = await this.opts.store.command("HSETNX", [redisKey, userId, before]);
-      if (Number(created) === 1) await this.opts.store.command("EXPIRE", [redisKey, KEY_TTL_SECONDS]);
-      const total = await this.opts.store.command("HINCRBY", [redisKey, userId, String(micros)]);
-      if (Number.isFinite(Number(total))) {
-        let month = this.shared.get(monthStart);
-        if (!month) {
-          month = new Map();
-          this.shared.set(monthStart, month);
-        }
-        month.set(userId, Number(total));
-      }
-    } catch {
-      // Not known to be in Redis: kept for the next attempt (at worst counted twice: stricter).
-      const again = this.pending.get(key);
-      if (again) again.micros += micros;
-      else this.pending.set(key, waiting);
-    }
+    const marker = `${this.opts.prefix}add:${this.id}:${(this.sequence++).toString(36)}`;
+    const before = this.local.spent(waiting.userId, waiting.monthStart) - waiting.micros;
+    this.inDoubt.set(marker, { ...waiting, key, before });
+    await this.send(marker);
   }
+
+  /** Sends one addition; it stays in doubt (sent again later, same marker) until Redis answers. */
+  private async send(marker: string): Promise<void> {
+    const addition = this.inDoubt.get(marker);
+    if (!addition) return;
+    const { userId, monthStart, micros, before } = addition;
+    let total: unknown;
+    try {
+      total = await this.opts.store.evalScript(
+        SPEND_ADD_SCRIPT,
+        [this.keyOf(monthStart), marker],
+        [userId, String(before), String(micros), KEY_TTL_SECONDS],
+      );
+    } catch {
+      return;
+    }
+    this.inDoubt.delete(marker);
+    if (!Number.isFinite(Number(total))) return;
+    let month = this.shared.get(monthStart);
+    if (!month) {
+      month = new Map();
+      this.shared.set(monthStart, month);
+    }
+    month.set(userId, Number(total));
+  }
+}
+
+interface Addition {
+  userId: string;
+  monthStart: number;
+  micros: number;
 }
 
 /** HGETALL's reply as a map: Bun's client answers with an object, RESP2 clients with a flat array. */

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { type CommandStore, SharedSpendLedger } from "../../src/cluster/shared-spend-ledger.ts";
 import { settle } from "../helpers/fake-redis.ts";
 
-/** A Redis of hashes of integers: HSETNX, HINCRBY, HGETALL and EXPIRE, switchable down. */
+/** A Redis of hashes of integers: HSETNX, HGETALL, EXPIRE and the addition script, switchable down. */
 class FakeStore implements CommandStore {
   up = true;
   readonly data = new Map<string, Map<string, number>>();
@@ -38,6 +38,31 @@ class FakeStore implements CommandStore {
     }
     if (command === "EXPIRE") return Promise.resolve(1);
     return Promise.reject(new Error(`unexpected ${command}`));
+  }
+  readonly markers = new Set<string>();
+  /** Applies the addition script, then fails its answer this many times (a reply lost in a timeout). */
+  loseAnswers = 0;
+  register(): void {}
+  evalScript(_script: string, keys: string[], args: string[]): Promise<unknown> {
+    if (!this.up) return Promise.reject(new Error("Redis is unavailable"));
+    this.commands.push("EVALSHA");
+    const [month, marker] = keys as [string, string];
+    const [user, before, micros] = args as [string, string, string];
+    let h = this.data.get(month);
+    if (!h) {
+      h = new Map();
+      this.data.set(month, h);
+    }
+    if (!this.markers.has(marker)) {
+      this.markers.add(marker);
+      if (!h.has(user)) h.set(user, Number(before));
+      h.set(user, h.get(user)! + Number(micros));
+    }
+    if (this.loseAnswers > 0) {
+      this.loseAnswers--;
+      return Promise.reject(new Error("Redis did not answer within 50 ms"));
+    }
+    return Promise.resolve(h.get(user));
   }
   field(key: string, user: string): number | undefined {
     return this.data.get(key)?.get(user);
@@ -125,6 +150,21 @@ describe("SharedSpendLedger", () => {
     a.spent("u", MONTH);
     a.add("u", MONTH, 40);
     expect(a.spent("u", MONTH)).toBe(40); // before the INCRBY answered
+  });
+
+  test("an addition Redis applied but whose answer was lost is sent again, and counted once", async () => {
+    const { store, a } = replicas();
+    a.seed("u", MONTH, 100);
+    await settle();
+    store.loseAnswers = 1;
+    a.add("u", MONTH, 40);
+    await settle();
+    expect(store.field(`s:${MONTH}`, "u")).toBe(140); // applied, answer lost
+    expect(a.spent("u", MONTH)).toBe(140);
+    await a.refresh(); // sent again with the same marker
+    await a.refresh();
+    expect(store.field(`s:${MONTH}`, "u")).toBe(140);
+    expect(a.spent("u", MONTH)).toBe(140);
   });
 
   test("a user this replica never checked or saw sees the others' spend at its first check", async () => {
