@@ -24,6 +24,17 @@ end
 return tonumber(redis.call('HGET', month, user) or '0')
 `;
 
+/** The database's totals (user, micros, …): a field below its user's is raised to it. */
+export const SPEND_FLOOR_SCRIPT = `
+local month, ttl = KEYS[1], ARGV[1]
+for i = 2, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', month, ARGV[i]) or '0')
+  if current < tonumber(ARGV[i + 1]) then redis.call('HSET', month, ARGV[i], ARGV[i + 1]) end
+end
+redis.call('EXPIRE', month, ttl)
+return 1
+`;
+
 export interface SharedSpendLedgerOptions {
   store: CommandStore;
   prefix: string;
@@ -52,6 +63,8 @@ export class SharedSpendLedger implements SpendLedger {
   private readonly shared = new Map<number, Map<string, number>>();
   /** Months checked lately (the current one, and the previous one around a month's turn). */
   private readonly months = new Map<number, number>();
+  /** The database's totals not yet sent to Redis, by month (sent at the next refresh). */
+  private readonly floors = new Map<number, Map<string, number>>();
   /** Additions not yet sent, by `month:user`. */
   private readonly pending = new Map<string, Addition>();
   /** Additions sent without an answer (they may be in Redis): sent again as they were, by marker. */
@@ -66,6 +79,7 @@ export class SharedSpendLedger implements SpendLedger {
   constructor(private readonly opts: SharedSpendLedgerOptions) {
     this.now = opts.now ?? Date.now;
     opts.store.register(SPEND_ADD_SCRIPT);
+    opts.store.register(SPEND_FLOOR_SCRIPT);
   }
 
   start(): void {
@@ -119,6 +133,21 @@ export class SharedSpendLedger implements SpendLedger {
     return micros;
   }
 
+  /**
+   * A Redis that lost the month (restarted without persistence, evicted it) would otherwise hold
+   * only what the replicas add from then on: the database's totals are its floor.
+   */
+  reconcile(userId: string, monthStart: number, recordedMicros: number): void {
+    this.local.reconcile(userId, monthStart, recordedMicros);
+    if (recordedMicros <= 0) return;
+    let month = this.floors.get(monthStart);
+    if (!month) {
+      month = new Map();
+      this.floors.set(monthStart, month);
+    }
+    month.set(userId, recordedMicros);
+  }
+
   /** One refresh: pending additions first, then the months checked lately, each read whole. */
   refresh(): Promise<void> {
     this.refreshing ??= this.refreshOnce().finally(() => {
@@ -151,6 +180,7 @@ export class SharedSpendLedger implements SpendLedger {
   private async refreshOnce(): Promise<void> {
     if (!this.opts.store.up) return;
     for (const marker of [...this.inDoubt.keys()]) await this.send(marker);
+    await this.sendFloors();
     for (const key of [...this.pending.keys()]) await this.flush(key);
     for (const month of [...this.months.keys()]) {
       let reply: unknown;
@@ -161,6 +191,19 @@ export class SharedSpendLedger implements SpendLedger {
       }
       const totals = fieldsOf(reply);
       if (totals) this.shared.set(month, totals);
+    }
+  }
+
+  private async sendFloors(): Promise<void> {
+    for (const [monthStart, users] of [...this.floors]) {
+      this.floors.delete(monthStart);
+      const args = [KEY_TTL_SECONDS];
+      for (const [userId, micros] of users) args.push(userId, String(micros));
+      try {
+        await this.opts.store.evalScript(SPEND_FLOOR_SCRIPT, [this.keyOf(monthStart)], args);
+      } catch {
+        // The next reconciliation sends newer totals.
+      }
     }
   }
 

@@ -1,7 +1,7 @@
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 
 import type { Db } from "../db/engine";
-import { spendByUserDaily, userBudgets } from "../db/schema";
+import { spendByUserMonthly, userBudgets } from "../db/schema";
 import { monthStart, nextMonthStart } from "./month";
 import type { SpendLedger } from "./spend-ledger";
 
@@ -46,28 +46,33 @@ export class Budgets {
 
   /** Loads the limits and seeds the ledger with this month's recorded spend. */
   async start(): Promise<void> {
-    const { db, ledger, now } = this.options;
+    const { ledger, now } = this.options;
     await this.reload();
     const month = monthStart(now());
-    const spent = await db
-      .select({
-        userId: spendByUserDaily.initiatorId,
-        micros: sql<string>`sum(${spendByUserDaily.costMicros})`,
-      })
-      .from(spendByUserDaily)
-      .where(
-        and(
-          gte(spendByUserDaily.day, new Date(month)),
-          lt(spendByUserDaily.day, new Date(nextMonthStart(month))),
-        ),
-      )
-      .groupBy(spendByUserDaily.initiatorId);
-    for (const row of spent) ledger.seed(row.userId, month, Number(row.micros));
+    for (const [userId, micros] of await this.recordedSpend(month)) ledger.seed(userId, month, micros);
     this.timer = setInterval(
-      () => this.reload().catch((e) => this.options.onRefreshError?.(e)),
+      () => this.refresh().catch((e) => this.options.onRefreshError?.(e)),
       REFRESH_EVERY_MS,
     );
     this.timer.unref();
+  }
+
+  /** The limits again, and the month's recorded spend: what other replicas recorded counts here too. */
+  async refresh(): Promise<void> {
+    await this.reload();
+    const month = monthStart(this.options.now());
+    for (const [userId, micros] of await this.recordedSpend(month)) {
+      this.options.ledger.reconcile(userId, month, micros);
+    }
+  }
+
+  /** Each user's cost recorded in the month so far (the per-user monthly rollup: a row per user). */
+  private async recordedSpend(month: number): Promise<[string, number][]> {
+    const rows = await this.options.db
+      .select({ userId: spendByUserMonthly.initiatorId, micros: spendByUserMonthly.costMicros })
+      .from(spendByUserMonthly)
+      .where(eq(spendByUserMonthly.month, new Date(month)));
+    return rows.map((row) => [row.userId, Number(row.micros)]);
   }
 
   stop(): void {

@@ -7,6 +7,11 @@ export interface SpendLedger {
   seed(userId: string, monthStart: number, micros: number): void;
   add(userId: string, monthStart: number, micros: number): void;
   spent(userId: string, monthStart: number): number;
+  /**
+   * The database's total now (every replica's recorded spend): the ledger never counts less. So a
+   * replica without a shared ledger still sees the others' spend, a refresh period late.
+   */
+  reconcile(userId: string, monthStart: number, recordedMicros: number): void;
 }
 
 /** One process's ledger. Only the two newest months are kept: older ones can no longer be checked. */
@@ -30,6 +35,11 @@ export class InMemorySpendLedger implements SpendLedger {
 
   spent(userId: string, monthStart: number): number {
     return this.months.get(monthStart)?.get(userId) ?? 0;
+  }
+
+  reconcile(userId: string, monthStart: number, recordedMicros: number): void {
+    const behind = recordedMicros - this.spent(userId, monthStart);
+    if (behind > 0) this.add(userId, monthStart, behind);
   }
 
   private prune(): void {

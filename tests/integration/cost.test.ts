@@ -422,6 +422,24 @@ describe("budgets", () => {
     expect(ledger.spent(member.id, monthStart(Date.now()))).toBe(OPUS_COST);
   });
 
+  test("without Redis, what another replica records reaches this one's check at its next refresh", async () => {
+    const ledger = new InMemorySpendLedger();
+    const other = new Budgets({ db: f.gw.server.database.db, ledger, defaultLimitMicros: 0, now: Date.now });
+    await other.start();
+    try {
+      const month = monthStart(Date.now());
+      const before = ledger.spent(auditor.id, month);
+      answerAnthropic();
+      await askAnthropic(clients(auditor.key));
+      await settled(f.gw);
+      expect(ledger.spent(auditor.id, month)).toBe(before);
+      await other.refresh();
+      expect(ledger.spent(auditor.id, month)).toBe(before + OPUS_COST);
+    } finally {
+      other.stop();
+    }
+  });
+
   test("budget reads: self, owner and auditor; not another member", async () => {
     expect((await api(f.gw.url, "/api/v2/users/mia/budget", { key: member.key })).status).toBe(200);
     expect((await api(f.gw.url, "/api/v2/users/mia/budget", { key: auditor.key })).status).toBe(200);

@@ -70,6 +70,19 @@ describe("monthly budget decisions (in memory, injected clock)", () => {
     for (const m of months) ledger.add("u", m, 7);
     expect(months.map((m) => ledger.spent("u", m))).toEqual([0, 7, 7]);
   });
+
+  test("reconciling with the database's total raises the ledger to it, never lowers it", () => {
+    const ledger = new InMemorySpendLedger();
+    ledger.seed("u", DEC_1, 100);
+    ledger.add("u", DEC_1, 5);
+    ledger.reconcile("u", DEC_1, 180); // other replicas recorded 75 meanwhile
+    expect(ledger.spent("u", DEC_1)).toBe(180);
+    ledger.add("u", DEC_1, 5); // this replica's own, not in the database yet
+    ledger.reconcile("u", DEC_1, 180);
+    expect(ledger.spent("u", DEC_1)).toBe(185);
+    ledger.reconcile("v", DEC_1, 9);
+    expect(ledger.spent("v", DEC_1)).toBe(9);
+  });
 });
 
 describe("UsageCosting: the recorder's pricing step", () => {

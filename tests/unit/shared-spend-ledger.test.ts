@@ -46,6 +46,18 @@ class FakeStore implements CommandStore {
   evalScript(_script: string, keys: string[], args: string[]): Promise<unknown> {
     if (!this.up) return Promise.reject(new Error("Redis is unavailable"));
     this.commands.push("EVALSHA");
+    if (keys.length === 1) {
+      // The floor script: (ttl, user, micros, …).
+      let h = this.data.get(keys[0]!);
+      if (!h) {
+        h = new Map();
+        this.data.set(keys[0]!, h);
+      }
+      for (let i = 1; i + 1 < args.length; i += 2) {
+        if ((h.get(args[i]!) ?? 0) < Number(args[i + 1])) h.set(args[i]!, Number(args[i + 1]));
+      }
+      return Promise.resolve(1);
+    }
     const [month, marker] = keys as [string, string];
     const [user, before, micros] = args as [string, string, string];
     let h = this.data.get(month);
@@ -165,6 +177,24 @@ describe("SharedSpendLedger", () => {
     await a.refresh();
     expect(store.field(`s:${MONTH}`, "u")).toBe(140);
     expect(a.spent("u", MONTH)).toBe(140);
+  });
+
+  test("a Redis that lost the month is raised back to the database's totals at the next refresh", async () => {
+    const { store, a, b } = replicas();
+    a.seed("u", MONTH, 1000);
+    a.add("u", MONTH, 10);
+    b.add("u", MONTH, 20);
+    await settle();
+    expect(store.field(`s:${MONTH}`, "u")).toBe(1030);
+    store.data.clear(); // restarted without persistence
+    b.add("u", MONTH, 1); // b alone knows only 20 + 1 of its own
+    await settle();
+    expect(store.field(`s:${MONTH}`, "u")).toBe(21);
+    b.reconcile("u", MONTH, 1030); // what the database recorded from every replica
+    await b.refresh();
+    expect(store.field(`s:${MONTH}`, "u")).toBe(1030);
+    await a.refresh();
+    expect(a.spent("u", MONTH)).toBe(1030);
   });
 
   test("a user this replica never checked or saw sees the others' spend at its first check", async () => {
