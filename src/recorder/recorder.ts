@@ -299,7 +299,12 @@ export class Recorder {
       if (!unwritten) {
         this.writing = null;
         attempt = 0;
-        continue;
+        // What came in meanwhile waits for the period unless it already fills a batch: each
+        // statement has a fixed cost (planning it, its rollups, a commit), which batches written
+        // back to back as soon as the last one ends (a few rows each) paid per request.
+        if (batchSize(this.pending) >= this.maxBatch) continue;
+        if (batchSize(this.pending) > 0) this.scheduleFlush();
+        return;
       }
       this.writing = unwritten.batch;
       attempt++;
