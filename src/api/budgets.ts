@@ -6,6 +6,7 @@ import type { Budgets } from "../cost/budgets";
 import type { Db } from "../db/engine";
 import { authenticateCaller } from "./caller";
 import { authErrors, ErrorSchema } from "./errors";
+import { rejectNul } from "./reject-nul";
 import { requireOwner, resolveUser } from "./users";
 
 export interface BudgetsApiDeps {
@@ -44,6 +45,7 @@ const UserParams = t.Object({ user: t.String({ description: "User id, username, 
 /** `GET/PUT /api/v2/users/{user}/budget` (SPEC §15). */
 export function budgetsApi({ db, identities, budgets }: BudgetsApiDeps) {
   return new Elysia({ prefix: "/api/v2/users", tags: ["Users"] })
+    .use(rejectNul())
     .resolve(async ({ request }) => ({ caller: await authenticateCaller(request.headers, identities) }))
     .get(
       "/:user/budget",

@@ -27,7 +27,6 @@ const page = `<!doctype html>
       url: "/swagger/json",
       dom_id: "#swagger-ui",
       deepLinking: true,
-      persistAuthorization: true,
       presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
       layout: "StandaloneLayout",
     });
@@ -43,7 +42,8 @@ export function swaggerUi() {
     .get(
       "/swagger/assets/:name",
       ({ params, status }) => {
-        const asset = assets[params.name];
+        // Own names only: `constructor` or `__proto__` are not assets.
+        const asset = Object.hasOwn(assets, params.name) ? assets[params.name] : undefined;
         if (!asset) return status(404, { message: "Not found." });
         return new Response(Bun.file(asset.path), {
           headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },

@@ -248,6 +248,8 @@ describe(`users and keys: malformed paths and bodies (seed ${SEED})`, () => {
     const cases: [string, string, unknown?][] = [
       ["GET", "/api/v2/users/%00"],
       ["GET", "/api/v2/users/a%00b/keys"],
+      ["GET", "/api/v2/users/a%00b/budget"],
+      ["PUT", "/api/v2/users/a%00b/budget", { monthly_limit_micros: 1 }],
       ["GET", "/api/v2/users/%ED%A0%80%ff"],
       ["PATCH", "/api/v2/users/a%00b", { name: "n" }],
       ["DELETE", "/api/v2/users/me/keys/%00"],

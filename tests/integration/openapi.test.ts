@@ -210,6 +210,13 @@ describe("/swagger/json", () => {
     }
   });
 
+  test("Swagger UI's assets: a name that is no asset is a 404, also one an object inherits; no key kept in localStorage", async () => {
+    for (const name of ["constructor", "__proto__", "toString", "nope.js"]) {
+      expect((await fetch(`${gw.url}/swagger/assets/${name}`)).status).toBe(404);
+    }
+    expect(await (await fetch(`${gw.url}/swagger`)).text()).not.toContain("persistAuthorization");
+  });
+
   test("declares the API-key security schemes, and Try it out's header really authenticates", async () => {
     const schemes = doc.components?.securitySchemes ?? {};
     expect(schemes.CoderSessionToken).toEqual({ type: "apiKey", in: "header", name: "Coder-Session-Token" });
