@@ -67,13 +67,16 @@ export function flightOf(request: Request, providers: Map<string, Provider>, kno
   const pathname = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
   const rest = pathname.slice(DATA_PLANE_PREFIX.length + 1);
   const slash = rest.indexOf("/");
-  const providerName = slash < 0 ? rest : rest.slice(0, slash);
+  // `…/openai` alone is no route of the data plane (that is `…/openai/*`): no flight, so no step
+  // takes a slot that the unrouted 404 would never give back.
+  if (slash < 0) return null;
+  const providerName = rest.slice(0, slash);
   const provider = providers.get(providerName);
   if (known && !provider) return null;
   const flight = new Flight();
   flight.providerName = providerName;
   flight.provider = provider;
-  flight.path = slash < 0 ? "/" : rest.slice(slash);
+  flight.path = rest.slice(slash);
   flight.search = queryStart < 0 ? "" : url.slice(queryStart);
   flight.match = provider?.match(request.method, flight.path) ?? null;
   return flight;

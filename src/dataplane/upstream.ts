@@ -25,6 +25,8 @@ export async function callUpstream(
   const provider = flight.provider!;
   const abort = new AbortController();
   request.signal.addEventListener("abort", () => abort.abort(), { once: true });
+  // A client that left while the interception was being committed: its signal fired already.
+  if (request.signal.aborted) abort.abort();
   const headers = upstreamHeaders(request.headers, {
     credential: flight.credential!.plan,
     callerKey: flight.callerKey!.key,

@@ -69,6 +69,21 @@ describe("concurrency cap", () => {
     await waitFor(() => f.gw.server.concurrency.inFlight === 0);
     expect(f.gw.server.metrics.concurrencyRejectsTotal.get()).toBe(2);
   });
+
+  test("paths of the data plane no route answers (a provider's bare base, with or without a query) take no slot", async () => {
+    const base = `${f.gw.url}/api/v2/aibridge/openai`;
+    for (const url of [base, `${base}?x=1`, base, `${base}?x=1`]) {
+      expect((await fetch(url, { headers: { authorization: `Bearer ${f.gw.adminKey}` } })).status).toBe(404);
+    }
+    expect(f.gw.server.concurrency.inFlight).toBe(0);
+    f.upstream.handler = () => Response.json({ id: "c", choices: [] });
+    const admitted = await fetch(`${f.openaiBase}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${f.gw.adminKey}` },
+      body: chatBody(),
+    });
+    expect(admitted.status).toBe(200);
+  });
 });
 
 describe("randomized: the in-flight counter always returns to zero", () => {

@@ -16,6 +16,7 @@ import { endFlight, owned } from "../../src/dataplane/lifecycle";
 import { checkRateLimit } from "../../src/dataplane/rate-limit";
 import { addResponseHeaders } from "../../src/dataplane/response-headers";
 import { checkRoute } from "../../src/dataplane/route";
+import { callUpstream } from "../../src/dataplane/upstream";
 import { silentLogger } from "../../src/observability/logger";
 import { createMetrics } from "../../src/observability/metrics";
 import { ConcurrencyLimiter } from "../../src/overload/concurrency";
@@ -363,5 +364,41 @@ describe("the lifecycle owner (SPEC §13 invariant)", () => {
     endFlight(f, interceptions);
     expect(finished).toEqual([{ status: 200 }]);
     expect([permits.length, slots.inFlight]).toEqual([1, 0]);
+  });
+});
+
+describe("the upstream call", () => {
+  test("a client that left before it (while its interception was committed) aborts it at once", async () => {
+    const upstream = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async () => {
+        await Bun.sleep(5_000);
+        return new Response("too late");
+      },
+    });
+    try {
+      const provider = openaiProvider({
+        baseUrl: `http://127.0.0.1:${upstream.port}/v1/`,
+        key: "sk-conf-0123456789",
+      });
+      const flight = flightFor(provider);
+      flight.callerKey = { key: AIB, source: "authorization" };
+      flight.credential = {
+        plan: { mode: "centralized", key: "sk-conf-0123456789" },
+        kind: "centralized",
+        hint: "",
+      };
+      const client = new AbortController();
+      client.abort();
+      const gone = new Request("http://gw/x", { method: "POST", body: "{}", signal: client.signal });
+      const started = performance.now();
+      const result = await callUpstream(flight, gone, "{}", { sendActorHeaders: false });
+      expect(result.ok).toBe(false);
+      expect(result.ok ? null : result.cancelled).toBe(true);
+      expect(performance.now() - started).toBeLessThan(4_000);
+    } finally {
+      upstream.stop(true);
+    }
   });
 });
