@@ -36,6 +36,7 @@ function copyWithout(headers: Headers, names: string[]): Headers {
 }
 
 const NOT_FORWARDED_OR_HOP = [...HOP_BY_HOP, ...NOT_FORWARDED];
+const ACTOR_HEADER_PREFIX = "x-ai-bridge-actor-";
 const DECODED_OR_HOP = [...HOP_BY_HOP, "content-encoding", "content-length"];
 
 export type CredentialPlan =
@@ -58,7 +59,7 @@ export interface UpstreamHeaderOptions {
  */
 export function upstreamHeaders(client: Headers, options: UpstreamHeaderOptions): Headers {
   const out = copyWithout(client, NOT_FORWARDED_OR_HOP);
-  dropAibridgeKeys(out, options.callerKey);
+  dropKeysAndActors(out, options.callerKey);
   const { credential } = options;
   if (credential.mode === "centralized") {
     out.delete("authorization");
@@ -74,10 +75,14 @@ export function upstreamHeaders(client: Headers, options: UpstreamHeaderOptions)
   return out;
 }
 
-function dropAibridgeKeys(headers: Headers, callerKey: string): void {
+/**
+ * Every header holding an aibridge key, and every actor header a client sent: upstream, an actor
+ * header says who the gateway authenticated, never who a client claims to be.
+ */
+function dropKeysAndActors(headers: Headers, callerKey: string): void {
   const holding: string[] = [];
   headers.forEach((value, name) => {
-    if (holdsApiKey(value, callerKey)) holding.push(name);
+    if (name.startsWith(ACTOR_HEADER_PREFIX) || holdsApiKey(value, callerKey)) holding.push(name);
   });
   for (const name of holding) headers.delete(name);
 }

@@ -146,6 +146,25 @@ describe("upstream headers", () => {
     expect(o.get("x-ai-bridge-actor-metadata-username")).toBe("alice");
     expect(o.get("authorization")).toBe("Bearer k");
   });
+  test("actor headers a client sends never go upstream: absent when off, the gateway's own when on", () => {
+    const spoofed = new Headers({
+      "x-ai-bridge-actor-id": "someone-else",
+      "X-AI-Bridge-Actor-Metadata-Username": "admin",
+      "x-ai-bridge-actor-metadata-email": "boss@example.com",
+    });
+    const options = {
+      credential: { mode: "coder-token", key: "k" } as const,
+      callerKey: AIB,
+      setKey: openai.setKey,
+    };
+    const off = upstreamHeaders(spoofed, options);
+    expect([...off.keys()].filter((name) => name.startsWith("x-ai-bridge-actor-"))).toEqual([]);
+    const on = upstreamHeaders(spoofed, { ...options, actor: { id: "u-1", username: "alice" } });
+    expect([...on.entries()].filter(([name]) => name.startsWith("x-ai-bridge-actor-"))).toEqual([
+      ["x-ai-bridge-actor-id", "u-1"],
+      ["x-ai-bridge-actor-metadata-username", "alice"],
+    ]);
+  });
   test("a Connection header listing malformed or empty names drops the valid ones and never throws", () => {
     const out = upstreamHeaders(
       new Headers({
