@@ -354,8 +354,9 @@ function valueIsReadable(db: Db, reader: Reader, column: DistinctColumn, value: 
  * LIKE-escaped; `LIKE 'prefix%'` is case-sensitive.
  *
  * A skip scan over the column's `text_pattern_ops` index, whose `~<~` order is byte order: from the
- * prefix on, each step reads the one next distinct value, until a value no longer matches; so the
- * cost grows with the number of distinct values, not of rows. The index bound is the literal
+ * prefix on, each step reads the one next distinct value, until a value no longer matches or the
+ * page is complete; so the cost grows with the page (and the values the reader may not see on the
+ * way), not with the rows or every distinct value after the prefix. The index bound is the literal
  * prefix, not derived from the LIKE pattern, so that a generic plan of the prepared statement
  * keeps it.
  */
@@ -374,15 +375,20 @@ export async function listDistinct(
     sql`${interceptions[column]} ~>=~ ${unescapeLikePattern(likePrefix ?? "")}`,
   );
   const next = firstValueWhere(db, nextRow, column, sql`${nextRow[column]} ~>~ ${candidateValue}`);
+  const readable = valueIsReadable(db, reader, column, candidateValue);
+  // `seen`: how many values before this one the reader may see. The walk stops once the page's
+  // last one is behind it, so a page costs its offset and size (and the values the reader may not
+  // see on the way), not every distinct value after the prefix.
   const rows = resultRows<{ value: string }>(
     await db.execute(sql`
-      with recursive candidates(value) as (
-        ${first}
+      with recursive candidates(value, seen) as (
+        select (${first}), 0
         union all
-        select ${next} from candidates where ${candidateValue} like ${pattern}
+        select ${next}, candidates.seen + (${readable})::int from candidates
+        where ${candidateValue} like ${pattern} and candidates.seen < ${page.offset + page.limit}
       )
       select value from candidates
-      where ${candidateValue} like ${pattern} and ${valueIsReadable(db, reader, column, candidateValue)}
+      where ${candidateValue} like ${pattern} and ${readable}
       order by value collate "C"
       limit ${page.limit} offset ${page.offset}`),
   );

@@ -130,6 +130,11 @@ describe("models", () => {
     expect(await names(bob.key)).toEqual(["claude-3", "gpt-4o", "zeta"]);
     expect(await names(bob.key, { q: "claude" })).toEqual(["claude-3"]);
     expect(await names(bob.key, { q: "a" })).toEqual([]);
+    // Pages of a member's own, walking past the others' values (the walk stops once a page is full).
+    expect(await names(bob.key, { limit: "1" })).toEqual(["claude-3"]);
+    expect(await names(bob.key, { limit: "1", offset: "1" })).toEqual(["gpt-4o"]);
+    expect(await names(bob.key, { limit: "2", offset: "1" })).toEqual(["gpt-4o", "zeta"]);
+    expect(await names(bob.key, { limit: "1", offset: "3" })).toEqual([]);
   });
 
   test("a member sees a model once their interception with it finishes, and no more once it is deleted", async () => {
