@@ -1,6 +1,6 @@
 import { t } from "elysia";
 
-import type { UserRow } from "../db/users";
+import { USERNAME_PATTERN, type UserRow } from "../db/users";
 
 const Role = t.Union([t.Literal("owner"), t.Literal("auditor"), t.Literal("member")]);
 const Status = t.Union([t.Literal("active"), t.Literal("suspended")]);
@@ -27,8 +27,8 @@ export const UserListSchema = t.Object(
 export const CreateUserBody = t.Object(
   {
     username: t.String({
-      pattern: "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$",
-      description: "1-64 characters: letters, digits, _ . -",
+      pattern: USERNAME_PATTERN,
+      description: "1-64 characters: letters, digits, _ . -; not `me`, not shaped like a user id",
     }),
     name: t.Optional(t.String({ maxLength: 256 })),
     email: t.Optional(t.String({ maxLength: 320 })),

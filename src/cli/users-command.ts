@@ -1,6 +1,6 @@
 import { userJson } from "../api/schemas";
 import type { Role } from "../db/schema";
-import { createUser, UsernameTakenError } from "../db/users";
+import { createUser, USERNAME_PATTERN, UsernameTakenError } from "../db/users";
 import { createLogger } from "../observability/logger";
 import { CommandError } from "./command-error";
 import type { Command } from "./commands";
@@ -21,9 +21,9 @@ export const usersCreateCommand: Command = {
   async run({ config, flags, stdout }) {
     const username = flags.get("username");
     if (!username) throw new CommandError("--username is required", 2);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(username)) {
+    if (!new RegExp(USERNAME_PATTERN).test(username)) {
       throw new CommandError(
-        "--username must be 1-64 letters, digits, _ . - (starting with a letter or digit)",
+        "--username must be 1-64 letters, digits, _ . - (starting with a letter or digit), not me, not shaped like a user id",
         2,
       );
     }

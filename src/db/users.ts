@@ -9,6 +9,13 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 export class UsernameTakenError extends Error {}
 
+/**
+ * 1-64 letters, digits, `_ . -`, starting with a letter or digit; never `me` (a user reference's
+ * alias for the caller) nor shaped like a user id (a reference would name two users).
+ */
+export const USERNAME_PATTERN =
+  "^(?!me$)(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$";
+
 export async function countUsers(db: Db): Promise<number> {
   const [row] = await db.select({ n: count() }).from(users);
   return row?.n ?? 0;
@@ -16,8 +23,17 @@ export async function countUsers(db: Db): Promise<number> {
 
 /** Finds a user by id or username. */
 export async function findUser(db: Db, ref: string): Promise<UserRow | null> {
-  const where = isUuid(ref) ? or(eq(users.id, ref), eq(users.username, ref)) : eq(users.username, ref);
-  const [row] = await db.select().from(users).where(where).limit(1);
+  if (!isUuid(ref)) {
+    const [row] = await db.select().from(users).where(eq(users.username, ref)).limit(1);
+    return row ?? null;
+  }
+  // The id first: a username shaped like an id (refused since, but possibly older) comes second.
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(or(eq(users.id, ref), eq(users.username, ref)))
+    .orderBy(sql`${users.id} = ${ref}::uuid DESC`)
+    .limit(1);
   return row ?? null;
 }
 

@@ -95,6 +95,22 @@ describe("users", () => {
     expect(invalid.json.validations?.[0]?.field).toBe("role");
     const noName = await api(gw.url, "/api/v2/users", { method: "POST", key: gw.adminKey, body: {} });
     expect(noName.status).toBe(400);
+    // A user reference is an id, a username or `me`: no username may read as either of the others.
+    for (const username of ["me", crypto.randomUUID(), crypto.randomUUID().toUpperCase()]) {
+      const ambiguous = await api(gw.url, "/api/v2/users", {
+        method: "POST",
+        key: gw.adminKey,
+        body: { username },
+      });
+      expect(ambiguous.status).toBe(400);
+      expect(ambiguous.json.validations?.[0]?.field).toBe("username");
+    }
+    const fine = await api(gw.url, "/api/v2/users", {
+      method: "POST",
+      key: gw.adminKey,
+      body: { username: "me2" },
+    });
+    expect(fine.status).toBe(201);
   });
   test("owners patch name, role and status; suspension takes effect on the next request", async () => {
     const temp = await makeUser("carol", "member");
