@@ -19,19 +19,18 @@ describe("concurrency cap", () => {
     f = await startBridge({ maxConcurrency: 2 });
   });
   afterAll(() => f.stop());
+  const chat = (stream = false) =>
+    fetch(`${f.openaiBase}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${f.gw.adminKey}` },
+      body: chatBody(stream),
+    });
 
   test("two open streams hold both slots; a third request is refused; when one ends the next is admitted", async () => {
     const streams = [controlledStream(), controlledStream()];
     let next = 0;
     f.upstream.handler = () => streams[next++]!.response;
-    const open = async () => {
-      const pending = fetch(`${f.openaiBase}/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${f.gw.adminKey}` },
-        body: chatBody(true),
-      });
-      return pending;
-    };
+    const open = () => chat(true);
     // One at a time, so that streams[i] is the upstream of the i-th response.
     const p1 = open();
     await waitFor(() => next === 1);
@@ -43,11 +42,7 @@ describe("concurrency cap", () => {
     await Promise.all(readers.map((r) => r.read()));
     expect(f.gw.server.concurrency.inFlight).toBe(2);
 
-    const refused = await fetch(`${f.openaiBase}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${f.gw.adminKey}` },
-      body: chatBody(),
-    });
+    const refused = await chat();
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual(CAPACITY);
     // Passthrough and unauthenticated requests take a slot too: the cap is for the whole data plane.
@@ -58,11 +53,7 @@ describe("concurrency cap", () => {
     while (!(await readers[0]!.read()).done) {}
     await waitFor(() => f.gw.server.concurrency.inFlight === 1);
     f.upstream.handler = () => Response.json({ id: "c", choices: [] });
-    const admitted = await fetch(`${f.openaiBase}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${f.gw.adminKey}` },
-      body: chatBody(),
-    });
+    const admitted = await chat();
     expect(admitted.status).toBe(200);
     streams[1]!.close();
     while (!(await readers[1]!.read()).done) {}
@@ -77,11 +68,7 @@ describe("concurrency cap", () => {
     }
     expect(f.gw.server.concurrency.inFlight).toBe(0);
     f.upstream.handler = () => Response.json({ id: "c", choices: [] });
-    const admitted = await fetch(`${f.openaiBase}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${f.gw.adminKey}` },
-      body: chatBody(),
-    });
+    const admitted = await chat();
     expect(admitted.status).toBe(200);
   });
 });
