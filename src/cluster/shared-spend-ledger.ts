@@ -40,7 +40,6 @@ export interface SharedSpendLedgerOptions {
   prefix: string;
   /** How often the month's totals are read again (SPEC §15: within 1 s). */
   refreshEveryMs?: number;
-  now?: () => number;
 }
 
 // Two months and a bit: a month's hash outlives every check of that month.
@@ -61,23 +60,23 @@ export class SharedSpendLedger implements SpendLedger {
   private readonly local = new InMemorySpendLedger();
   /** Shared totals by month, then user, as last read (a month is replaced whole at each read). */
   private readonly shared = new Map<number, Map<string, number>>();
-  /** Months checked lately (the current one, and the previous one around a month's turn). */
-  private readonly months = new Map<number, number>();
+  /** Months read at each refresh: the two newest checked (the current one, and the previous one around a month's turn). */
+  private readonly months = new Set<number>();
   /** The database's totals not yet sent to Redis, by month (sent at the next refresh). */
   private readonly floors = new Map<number, Map<string, number>>();
   /** Additions not yet sent, by `month:user`. */
   private readonly pending = new Map<string, Addition>();
   /** Additions sent without an answer (they may be in Redis): sent again as they were, by marker. */
   private readonly inDoubt = new Map<string, Addition & { key: string; before: number }>();
+  /** The in-doubt micros by `month:user`, for the check (which must not walk every addition). */
+  private readonly inDoubtMicros = new Map<string, number>();
   /** Names this replica's additions (their markers). */
   private readonly id = crypto.getRandomValues(new Uint32Array(2)).join(".");
   private sequence = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private refreshing: Promise<void> | null = null;
-  private readonly now: () => number;
 
   constructor(private readonly opts: SharedSpendLedgerOptions) {
-    this.now = opts.now ?? Date.now;
     opts.store.register(SPEND_ADD_SCRIPT);
     opts.store.register(SPEND_FLOOR_SCRIPT);
   }
@@ -128,9 +127,7 @@ export class SharedSpendLedger implements SpendLedger {
 
   /** What this replica added that Redis has not confirmed yet (counted: the stricter side). */
   private unconfirmed(key: string): number {
-    let micros = this.pending.get(key)?.micros ?? 0;
-    for (const doubt of this.inDoubt.values()) if (doubt.key === key) micros += doubt.micros;
-    return micros;
+    return (this.pending.get(key)?.micros ?? 0) + (this.inDoubtMicros.get(key) ?? 0);
   }
 
   /**
@@ -161,16 +158,13 @@ export class SharedSpendLedger implements SpendLedger {
   }
 
   private watch(monthStart: number): void {
-    if (this.months.has(monthStart)) {
-      this.months.set(monthStart, this.now());
-      return;
-    }
-    this.months.set(monthStart, this.now());
+    if (this.months.has(monthStart)) return;
+    this.months.add(monthStart);
     // A month this replica has not read yet: read it now rather than at the next period.
     if (this.opts.store.up) void this.refresh();
     // Two months at most: older ones can no longer be checked.
-    const keep = [...this.months.keys()].sort((a, b) => b - a).slice(0, 2);
-    for (const month of this.months.keys()) {
+    const keep = [...this.months].sort((a, b) => b - a).slice(0, 2);
+    for (const month of this.months) {
       if (keep.includes(month)) continue;
       this.months.delete(month);
       this.shared.delete(month);
@@ -182,7 +176,7 @@ export class SharedSpendLedger implements SpendLedger {
     for (const marker of [...this.inDoubt.keys()]) await this.send(marker);
     await this.sendFloors();
     for (const key of [...this.pending.keys()]) await this.flush(key);
-    for (const month of [...this.months.keys()]) {
+    for (const month of [...this.months]) {
       let reply: unknown;
       try {
         reply = await this.opts.store.command("HGETALL", [this.keyOf(month)]);
@@ -214,6 +208,7 @@ export class SharedSpendLedger implements SpendLedger {
     const marker = `${this.opts.prefix}add:${this.id}:${(this.sequence++).toString(36)}`;
     const before = this.local.spent(waiting.userId, waiting.monthStart) - waiting.micros;
     this.inDoubt.set(marker, { ...waiting, key, before });
+    this.inDoubtMicros.set(key, (this.inDoubtMicros.get(key) ?? 0) + waiting.micros);
     await this.send(marker);
   }
 
@@ -233,6 +228,9 @@ export class SharedSpendLedger implements SpendLedger {
       return;
     }
     this.inDoubt.delete(marker);
+    const left = (this.inDoubtMicros.get(addition.key) ?? 0) - micros;
+    if (left > 0) this.inDoubtMicros.set(addition.key, left);
+    else this.inDoubtMicros.delete(addition.key);
     if (!Number.isFinite(Number(total))) return;
     let month = this.shared.get(monthStart);
     if (!month) {
