@@ -29,8 +29,9 @@ export const INTERRUPTED_MESSAGE = "the gateway process handling it stopped befo
  * The crash sweep (SPEC §13): every unended interception of an instance not seen since the cutoff
  * (other than the sweeper) is ended at the latest of its start and its rows' `created_at`, as
  * `interrupted`; the dead instance's row is deleted, so it is swept once. Its interceptions are
- * found through the `started_at` index, from the instance's own start on: that scan happens once
- * per dead instance, where an index on `instance_id` would cost every request an insert. An
+ * those started since the instance's own start: a scan once per dead instance (and none at all on
+ * the ticks that find no dead instance), where an index on `instance_id` would cost every request
+ * an insert. An
  * instance that was only stalled heartbeats again and re-creates its row; the ends it writes
  * afterwards overwrite `interrupted`.
  */
@@ -49,8 +50,16 @@ ended AS (
       (SELECT max(created_at) FROM aibridge_model_thoughts WHERE interception_id = i.id)),
     error_type = 'interrupted',
     error_message = $3
-  FROM dead
-  WHERE i.instance_id = dead.id AND i.started_at >= dead.started_at AND i.ended_at IS NULL
+  -- The ids first (an array: one primary-key probe each), so that a sweep with no dead instance,
+  -- every other tick, reads no interception at all instead of every unended one.
+  WHERE i.id = ANY(ARRAY(
+    SELECT x.id FROM dead
+    CROSS JOIN LATERAL (
+      SELECT x.id FROM aibridge_interceptions x
+      WHERE x.instance_id = dead.id AND x.started_at >= dead.started_at AND x.ended_at IS NULL
+      OFFSET 0 -- kept a subquery run per dead instance: never a scan the planner starts with
+    ) x
+  )) AND i.ended_at IS NULL
   RETURNING i.id
 )
 SELECT count(*)::int AS n FROM ended`;
