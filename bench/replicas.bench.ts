@@ -17,6 +17,7 @@ import postgres from "postgres";
 import { bunRedisConnection, SharedRedis } from "../src/cluster/shared-redis.ts";
 import { RateLimiter, type RequestRateLimit } from "../src/overload/rate-limiter.ts";
 import { SharedRateLimiter } from "../src/overload/shared-rate-limiter.ts";
+import { TestRedis } from "../tests/helpers/redis-server.ts";
 import { Histogram } from "./load/histogram.ts";
 import { freePort, spawnTracked, stopAll, stopAllOnExit } from "./processes.ts";
 
@@ -31,34 +32,6 @@ const ADMIN_URL = process.env.AIBRIDGE_BENCH_POSTGRES_URL ?? "postgres://postgre
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
 stopAllOnExit();
-
-async function startRedis(): Promise<string> {
-  const port = freePort();
-  spawnTracked([
-    "redis-server",
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ]);
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 500; i++) {
-    const probe = bunRedisConnection(url);
-    try {
-      await probe.connect();
-      return url;
-    } catch {
-      await Bun.sleep(10);
-    } finally {
-      probe.close();
-    }
-  }
-  throw new Error("redis-server did not start");
-}
 
 function ms(us: number): string {
   return (us / 1000).toFixed(3);
@@ -163,8 +136,10 @@ async function throughput(
 
 const dataDirs: string[] = [];
 let databaseName = "";
+let privateRedis: TestRedis | null = null;
 try {
-  const redisUrl = await startRedis();
+  privateRedis = await TestRedis.start();
+  const redisUrl = privateRedis.url;
 
   console.log(`Rate-limit decision at 500 checks/s for ${SECONDS} s (1 000 keys, limit far above the rate):`);
   const redis = new SharedRedis({ connection: bunRedisConnection(redisUrl), logger: console });
@@ -237,6 +212,7 @@ try {
   );
   upstream.stop(true);
 } finally {
+  await privateRedis?.kill();
   await stopAll();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   if (databaseName) {

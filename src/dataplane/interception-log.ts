@@ -100,17 +100,18 @@ export class InterceptionLog {
         createdAt: endedAt,
       });
     }
-    for (const call of toolCalls) {
+    const callIds = toolCalls.map((call) => storableText(call.providerToolCallId));
+    toolCalls.forEach((call, i) => {
       this.recorder.recordToolUsage({
         interceptionId: interception.id,
         providerResponseId: responseId,
         tool: storableText(call.tool),
-        providerToolCallId: storableText(call.providerToolCallId),
+        providerToolCallId: callIds[i]!,
         input: this.controls.toolInputs ? storableText(call.input) : "",
         injected: false,
         createdAt: endedAt,
       });
-    }
+    });
     for (const thought of thoughts) {
       this.recorder.recordModelThought({
         interceptionId: interception.id,
@@ -127,7 +128,7 @@ export class InterceptionLog {
       errorMessage: storableNullableText(outcome.failure?.message ?? null),
       initiatorId: flight.identity!.userId,
       correlationToolCallId: storableNullableText(flight.facts!.correlationToolCallId),
-      toolCallIds: toolCalls.map((call) => storableText(call.providerToolCallId)),
+      toolCallIds: callIds,
     });
     this.metrics.finished(provider, model, {
       status: outcome.status,

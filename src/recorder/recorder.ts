@@ -89,13 +89,23 @@ async function isolate<T>(
     await write(items);
     return null;
   } catch (error) {
-    if (isTransientWriteFailure(error)) return { items, error };
-    if (items.length === 1) return rejected(items[0]!, error);
-    const middle = Math.ceil(items.length / 2);
-    const first = await isolate(items.slice(0, middle), write, rejected);
-    if (first) return { items: [...first.items, ...items.slice(middle)], error: first.error };
-    return isolate(items.slice(middle), write, rejected);
+    return isolateFailed(items, error, write, rejected);
   }
+}
+
+/** `isolate` for items whose write together just failed with `error` (not written again whole). */
+async function isolateFailed<T>(
+  items: T[],
+  error: unknown,
+  write: (items: T[]) => Promise<void>,
+  rejected: (item: T, error: unknown) => Promise<Unwritten<T> | null>,
+): Promise<Unwritten<T> | null> {
+  if (isTransientWriteFailure(error)) return { items, error };
+  if (items.length === 1) return rejected(items[0]!, error);
+  const middle = Math.ceil(items.length / 2);
+  const first = await isolate(items.slice(0, middle), write, rejected);
+  if (first) return { items: [...first.items, ...items.slice(middle)], error: first.error };
+  return isolate(items.slice(middle), write, rejected);
 }
 
 const errorLabel = (error: unknown) => {
@@ -352,17 +362,23 @@ export class Recorder {
       batchSize(group) === 1
         ? rejectedRecord(group, error)
         : isolate(splitByRecord(group), write, rejectedRecord);
-    // The usual case, one statement for the whole batch; the split below only once it failed.
+    // The usual case, one statement for the whole batch; split per interception only once it failed.
+    let failure: unknown;
     try {
       await write([batch]);
       return null;
     } catch (error) {
-      if (isTransientWriteFailure(error)) return { batch, error };
+      failure = error;
     }
-    const unwritten = await isolate(splitByInterception(batch), write, async (group, error) => {
-      const rest = await rejectedInterception(group, error);
-      return rest && { items: [mergeBatches(rest.items)], error: rest.error };
-    });
+    const unwritten = await isolateFailed(
+      splitByInterception(batch),
+      failure,
+      write,
+      async (group, error) => {
+        const rest = await rejectedInterception(group, error);
+        return rest && { items: [mergeBatches(rest.items)], error: rest.error };
+      },
+    );
     return unwritten && { batch: mergeBatches(unwritten.items), error: unwritten.error };
   }
 
